@@ -1,0 +1,294 @@
+"""Quill: the one object holding settings, models, status and background work.
+
+Both front doors (the LSP server, later the gateway) hold one ``Quill`` and call its plain
+async methods; nothing here knows about LSP or HTTP.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from quill.config import Settings, SettingsProblem, SettingsSources
+from quill.models.base import ChatMessage, GenerationOptions, ModelHealth
+from quill.models.router import ModelRouter, RoutedStream
+from quill.prompts import read_prompt
+
+log = logging.getLogger(__name__)
+
+StatusKind = Literal["Normal", "Warning", "Error", "Inactive"]
+
+
+@dataclass
+class Status:
+    """Quill's state for an editor's status bar (the shape of Copilot's didChangeStatus)."""
+
+    kind: StatusKind
+    message: str
+    busy: bool = False
+    models: list[dict[str, object]] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "kind": self.kind,
+            "message": self.message,
+            "busy": self.busy,
+            "models": self.models,
+        }
+
+
+class TaskRegistry:
+    """Every background task of the server: failures are logged, shutdown cancels them."""
+
+    def __init__(self) -> None:
+        self._tasks: set[asyncio.Task[Any]] = set()
+
+    def spawn(self, coro: Coroutine[Any, Any, Any], name: str) -> asyncio.Task[Any]:
+        task = asyncio.get_running_loop().create_task(coro, name=name)
+        self._tasks.add(task)
+        task.add_done_callback(self._done)
+        return task
+
+    def _done(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.discard(task)
+        if task.cancelled():
+            return
+        exc = task.exception()
+        if exc is not None:
+            log.error("background task %s failed", task.get_name(), exc_info=exc)
+
+    async def cancel_all(self) -> None:
+        tasks = list(self._tasks)
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+    def __len__(self) -> int:
+        return len(self._tasks)
+
+
+LANGUAGE_BY_SUFFIX = {
+    ".py": "python",
+    ".pyi": "python",
+    ".js": "javascript",
+    ".mjs": "javascript",
+    ".cjs": "javascript",
+    ".jsx": "javascript",
+    ".ts": "typescript",
+    ".tsx": "tsx",
+    ".go": "go",
+    ".rs": "rust",
+    ".java": "java",
+    ".c": "c",
+    ".h": "c",
+    ".cc": "cpp",
+    ".cpp": "cpp",
+    ".cxx": "cpp",
+    ".hpp": "cpp",
+    ".hh": "cpp",
+    ".md": "markdown",
+    ".toml": "toml",
+    ".json": "json",
+    ".yaml": "yaml",
+    ".yml": "yaml",
+    ".sh": "bash",
+}
+
+
+def language_of(path: str) -> str:
+    return LANGUAGE_BY_SUFFIX.get(Path(path).suffix.lower(), "text")
+
+
+def render_template(template: str, **values: str) -> str:
+    """Fill ``{{name}}`` placeholders; other braces are left alone."""
+    out = template
+    for key, value in values.items():
+        out = out.replace("{{" + key + "}}", value)
+    return out
+
+
+def estimate_tokens(text: str) -> int:
+    """A calibrated estimate for code when no tokenizer is at hand (~3.5 chars a token)."""
+    return (len(text) * 2 + 6) // 7
+
+
+class Quill:
+    """The application: settings, model router, status and background tasks."""
+
+    def __init__(self, sources: SettingsSources | None = None) -> None:
+        self.sources = sources or SettingsSources()
+        self.settings, self.problems = self.sources.load()
+        self.router = ModelRouter(self.settings)
+        self.router.on_change = self._models_changed
+        self.tasks = TaskRegistry()
+        self.health: dict[str, ModelHealth] = {}
+        self._status_listeners: list[Callable[[Status], None]] = []
+        self._last_status: Status | None = None
+        self._busy = 0
+
+    @property
+    def workspace(self) -> Path | None:
+        return self.sources.workspace
+
+    # ------------------------------------------------------------- settings
+
+    def reload_settings(self) -> list[SettingsProblem]:
+        """Re-read every settings layer; rebuild the models when they changed."""
+        old = self.settings
+        self.settings, self.problems = self.sources.load()
+        if _model_config(old) != _model_config(self.settings):
+            previous = self.router
+            self.router = ModelRouter(self.settings)
+            self.router.on_change = self._models_changed
+            self.health = {}
+            self._schedule_close(previous)
+            self._models_changed()
+        return self.problems
+
+    def _schedule_close(self, router: ModelRouter) -> None:
+        try:
+            self.tasks.spawn(router.aclose(), "close-old-models")
+        except RuntimeError:  # no running loop (CLI use)
+            pass
+
+    # --------------------------------------------------------------- status
+
+    def on_status(self, listener: Callable[[Status], None]) -> None:
+        self._status_listeners.append(listener)
+
+    def status(self) -> Status:
+        if not self.settings.completion.enabled and not self.router.providers:
+            return Status("Inactive", "Quill is disabled")
+        route = self.router.route("completion")
+        paused = self.router.paused_models()
+        models: list[dict[str, object]] = []
+        for name in self.router.providers:
+            entry: dict[str, object] = (
+                self.health[name].to_json() if name in self.health else {"name": name}
+            )
+            models.append(entry)
+        for entry in models:
+            entry["paused"] = entry["name"] in paused
+        usable = [
+            n for n in route if n not in paused and (n not in self.health or self.health[n].healthy)
+        ]
+        if not usable:
+            reasons = "; ".join(
+                f"{n}: {paused.get(n) or (self.health[n].message if n in self.health else '')}"
+                for n in route
+            )
+            return Status("Error", f"no model available ({reasons})", self._busy > 0, models)
+        primary = route[0]
+        if usable[0] != primary:
+            why = paused.get(primary) or (
+                self.health[primary].message if primary in self.health else ""
+            )
+            return Status(
+                "Warning",
+                f"{primary} unavailable ({why}); using {usable[0]}",
+                self._busy > 0,
+                models,
+            )
+        health = self.health.get(primary)
+        what = health.model if health and health.model else primary
+        warnings = health.warnings if health else []
+        if warnings:
+            return Status("Warning", f"{what}: {warnings[0]}", self._busy > 0, models)
+        state = "ready" if health else "not checked yet"
+        return Status("Normal", f"{primary} ({what}) {state}", self._busy > 0, models)
+
+    def _models_changed(self) -> None:
+        status = self.status()
+        if self._last_status is not None and (status.kind, status.message, status.busy) == (
+            self._last_status.kind,
+            self._last_status.message,
+            self._last_status.busy,
+        ):
+            return
+        self._last_status = status
+        for listener in list(self._status_listeners):
+            try:
+                listener(status)
+            except Exception:
+                log.exception("status listener failed")
+
+    async def check_models(self, *, generate: bool = False) -> list[ModelHealth]:
+        results = await self.router.probe_all(generate=generate)
+        self.health = {h.name: h for h in results}
+        self._models_changed()
+        return results
+
+    # ------------------------------------------------------------------ ask
+
+    def ask(
+        self,
+        question: str,
+        *,
+        file_path: str | None = None,
+        file_text: str | None = None,
+    ) -> RoutedStream:
+        """One chat turn: ``question``, optionally about a file's text; streamed."""
+        messages = self.ask_messages(question, file_path=file_path, file_text=file_text)
+        chat = self.settings.chat
+        options = GenerationOptions(max_tokens=chat.max_tokens, temperature=chat.temperature)
+        return self.router.stream_chat("chat", messages, options)
+
+    def ask_messages(
+        self, question: str, *, file_path: str | None = None, file_text: str | None = None
+    ) -> list[ChatMessage]:
+        system = read_prompt("chat/system.md").strip()
+        if file_text is None:
+            return [{"role": "system", "content": system}, {"role": "user", "content": question}]
+        path = file_path or "untitled"
+        code = self.fit_to_budget(file_text, self.settings.chat.context_tokens)
+        user = render_template(
+            read_prompt("chat/file_context.md"),
+            path=path,
+            language=language_of(path),
+            code=code,
+            question=question,
+        )
+        return [{"role": "system", "content": system}, {"role": "user", "content": user.strip()}]
+
+    def count_tokens(
+        self, text: str, feature: Literal["completion", "chat", "actions"] = "chat"
+    ) -> int:
+        provider = self.router.primary(feature)
+        exact = provider.count_tokens(text) if provider else None
+        return exact if exact is not None else estimate_tokens(text)
+
+    def fit_to_budget(self, text: str, budget: int) -> str:
+        """Keep whole lines from the top of ``text`` until ``budget`` tokens are used."""
+        if self.count_tokens(text) <= budget:
+            return text
+        kept: list[str] = []
+        used = 0
+        for line in text.splitlines(keepends=True):
+            cost = self.count_tokens(line)
+            if used + cost > budget:
+                break
+            kept.append(line)
+            used += cost
+        return "".join(kept) + "\n… (truncated)\n"
+
+    # ------------------------------------------------------------ lifecycle
+
+    def busy(self, delta: int) -> None:
+        self._busy = max(0, self._busy + delta)
+
+    async def aclose(self) -> None:
+        await self.tasks.cancel_all()
+        await self.router.aclose()
+
+
+def _model_config(settings: Settings) -> Any:
+    return (
+        {k: v.model_dump() for k, v in settings.effective_models().items()},
+        settings.routes.model_dump(),
+        settings.router.model_dump(),
+    )

@@ -1,0 +1,281 @@
+"""Quill's JSON-RPC/LSP protocol: pygls' protocol with the lifecycle rules enforced.
+
+pygls 2.1.1 leaves these to the server; Quill's subclass and its own read loop make them hold:
+
+* malformed JSON gets a ParseError response with ``id: null`` and the server keeps going;
+* a request before ``initialize`` gets ``ServerNotInitialized`` (-32002);
+* a request after ``shutdown`` gets ``InvalidRequest`` (-32600);
+* ``exit`` without ``shutdown`` ends the process with status 1;
+* a cancelled request is answered with ``RequestCancelled`` (-32800);
+* a message over ``lsp.maxMessageBytes`` is refused (read and dropped, answered with an error);
+* the server stops when the editor process named in ``initialize.processId`` dies.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import json
+import logging
+import os
+import re
+import threading
+from collections.abc import Callable
+from typing import Any, BinaryIO
+
+from lsprotocol import types
+from pygls.exceptions import JsonRpcInvalidParams, JsonRpcMethodNotFound
+from pygls.protocol import LanguageServerProtocol, lsp_method
+
+log = logging.getLogger(__name__)
+
+PARSE_ERROR = -32700
+INVALID_REQUEST = -32600
+METHOD_NOT_FOUND = -32601
+INVALID_PARAMS = -32602
+SERVER_NOT_INITIALIZED = -32002
+REQUEST_CANCELLED = -32800
+
+MAX_HEADER_LINE = 8192
+_CONTENT_LENGTH = re.compile(rb"^content-length:\s*(\d+)\s*$", re.IGNORECASE)
+
+
+class Frame:
+    """One message read off the wire: its body, or why there is none."""
+
+    __slots__ = ("body", "error")
+
+    def __init__(self, body: bytes | None = None, error: str | None = None) -> None:
+        self.body = body
+        self.error = error
+
+
+def read_frames(
+    stream: BinaryIO, max_bytes: Callable[[], int], emit: Callable[[Frame | None], None]
+) -> None:
+    """Read LSP frames from ``stream`` until EOF, calling ``emit`` for each; blocking.
+
+    ``emit(None)`` signals the end of input. Oversized bodies are read and discarded so the
+    stream stays in step.
+    """
+    try:
+        while True:
+            length: int | None = None
+            saw_header = False
+            while True:
+                line = stream.readline(MAX_HEADER_LINE)
+                if not line:
+                    return
+                if line in (b"\r\n", b"\n"):
+                    if saw_header:
+                        break
+                    continue
+                saw_header = True
+                match = _CONTENT_LENGTH.match(line.strip())
+                if match:
+                    length = int(match.group(1))
+            if length is None:
+                emit(Frame(error="missing Content-Length header"))
+                continue
+            cap = max_bytes()
+            if length > cap:
+                remaining = length
+                while remaining > 0:
+                    chunk = stream.read(min(remaining, 1 << 20))
+                    if not chunk:
+                        return
+                    remaining -= len(chunk)
+                emit(Frame(error=f"message of {length} bytes exceeds the limit of {cap} bytes"))
+                continue
+            body = b""
+            while len(body) < length:
+                chunk = stream.read(length - len(body))
+                if not chunk:
+                    return
+                body += chunk
+            emit(Frame(body=body))
+    except (OSError, ValueError) as exc:
+        log.info("input closed: %s", exc)
+    finally:
+        emit(None)
+
+
+class QuillProtocol(LanguageServerProtocol):
+    """LanguageServerProtocol plus lifecycle enforcement and a robust read loop."""
+
+    def __init__(self, server: Any, converter: Any) -> None:
+        super().__init__(server, converter)
+        self.initialize_received = False
+        self.exit_code: int | None = None
+        self.max_message_bytes: int = 64 * 1024 * 1024
+        self._stop: asyncio.Event | None = None
+
+    # ------------------------------------------------------------ lifecycle
+
+    def _reply_error(self, msg_id: Any, code: int, message: str) -> None:
+        self._send_data(
+            {"jsonrpc": "2.0", "id": msg_id, "error": {"code": code, "message": message}}
+        )
+
+    def stop(self, code: int) -> None:
+        if self.exit_code is None:
+            self.exit_code = code
+        if self._stop is not None:
+            self._stop.set()
+
+    @lsp_method(types.EXIT)
+    def lsp_exit(self, *args: Any) -> None:  # type: ignore[override]
+        code = 0 if self._shutdown else 1
+        log.info(
+            "exit received (%s shutdown): status %d", "after" if code == 0 else "without", code
+        )
+        self.stop(code)
+
+    @lsp_method(types.WORKSPACE_EXECUTE_COMMAND)
+    async def lsp_workspace__execute_command(  # type: ignore[override]
+        self, params: types.ExecuteCommandParams
+    ) -> Any:
+        """Run a command as a plain async task, so ``$/cancelRequest`` reaches it."""
+        handler = self.fm.commands.get(params.command)
+        if handler is None:
+            raise JsonRpcInvalidParams.of(ValueError(f"unknown command {params.command!r}"))
+        result = handler(*(params.arguments or []))
+        if inspect.isawaitable(result):
+            result = await result
+        return result
+
+    def handle_raw(self, raw: Any) -> None:
+        """Dispatch one decoded JSON value, enforcing the lifecycle rules."""
+        if not isinstance(raw, dict):
+            self._reply_error(None, INVALID_REQUEST, "expected a JSON-RPC object")
+            return
+        method = raw.get("method")
+        has_id = "id" in raw
+        msg_id = raw.get("id")
+        if raw.get("jsonrpc") != "2.0" or (method is not None and not isinstance(method, str)):
+            if has_id or method is not None:
+                self._reply_error(msg_id, INVALID_REQUEST, "not a JSON-RPC 2.0 message")
+            return
+        if method is None:  # a response to one of our requests
+            self._handle_structured(raw, msg_id, None)
+            return
+        is_request = has_id
+        if method == types.EXIT:
+            self._handle_structured(raw, None, method)
+            return
+        if not self.initialize_received:
+            if method == types.INITIALIZE and is_request:
+                self.initialize_received = True
+            elif is_request:
+                self._reply_error(msg_id, SERVER_NOT_INITIALIZED, "server not initialized")
+                return
+            else:
+                log.debug("dropping %s before initialize", method)
+                return
+        elif method == types.INITIALIZE and is_request:
+            self._reply_error(msg_id, INVALID_REQUEST, "initialize was already received")
+            return
+        if self._shutdown:
+            if is_request:
+                self._reply_error(msg_id, INVALID_REQUEST, "server is shutting down")
+            return
+        self._handle_structured(raw, msg_id if is_request else None, method)
+
+    def _handle_structured(self, raw: dict[str, Any], msg_id: Any, method: str | None) -> None:
+        try:
+            message = self.structure_message(raw)
+        except Exception as exc:
+            log.warning("invalid params for %s: %s", method, exc)
+            if msg_id is not None:
+                self._reply_error(msg_id, INVALID_PARAMS, f"invalid params for {method}")
+            return
+        try:
+            self.handle_message(message)
+        except JsonRpcMethodNotFound:
+            if msg_id is not None:
+                self._reply_error(msg_id, METHOD_NOT_FOUND, f"unknown method {method}")
+        except Exception:
+            log.exception("failed to handle %s", method)
+            if msg_id is not None:
+                self._reply_error(msg_id, -32603, f"internal error handling {method}")
+
+    def handle_frame(self, frame: Frame) -> None:
+        if frame.error is not None:
+            self._reply_error(
+                None, INVALID_REQUEST if "exceeds" in frame.error else PARSE_ERROR, frame.error
+            )
+            return
+        assert frame.body is not None
+        try:
+            raw = json.loads(frame.body)
+        except (ValueError, UnicodeDecodeError) as exc:
+            log.warning("malformed JSON: %s", exc)
+            self._reply_error(None, PARSE_ERROR, f"parse error: {exc}")
+            return
+        self.handle_raw(raw)
+
+    # -------------------------------------------------------------- serving
+
+    async def serve(self, stream: BinaryIO) -> int:
+        """Read and handle messages from ``stream`` until ``exit``, EOF or a dead editor."""
+        loop = asyncio.get_running_loop()
+        self._stop = asyncio.Event()
+        queue: asyncio.Queue[Frame | None] = asyncio.Queue()
+
+        def emit(frame: Frame | None) -> None:
+            try:
+                loop.call_soon_threadsafe(queue.put_nowait, frame)
+            except RuntimeError:
+                pass  # loop closed: we are exiting
+
+        reader = threading.Thread(
+            target=read_frames,
+            args=(stream, lambda: self.max_message_bytes, emit),
+            name="quill-lsp-reader",
+            daemon=True,
+        )
+        reader.start()
+        stop_wait = asyncio.ensure_future(self._stop.wait())
+        while not self._stop.is_set():
+            getter = asyncio.ensure_future(queue.get())
+            await asyncio.wait({getter, stop_wait}, return_when=asyncio.FIRST_COMPLETED)
+            if not getter.done():
+                getter.cancel()
+                break
+            frame = getter.result()
+            if frame is None:
+                log.info("the editor closed the connection")
+                self.stop(0 if self._shutdown else 1)
+                break
+            try:
+                self.handle_frame(frame)
+            except BrokenPipeError:
+                log.error("the editor's end of the pipe is closed")
+                self.stop(1)
+            except Exception:
+                log.exception("unexpected error handling a message")
+        stop_wait.cancel()
+        return self.exit_code if self.exit_code is not None else 1
+
+    async def watch_parent(self, pid: int, interval: float) -> None:
+        """Stop the server when the editor process ``pid`` is gone."""
+        while self._stop is None or not self._stop.is_set():
+            if not process_alive(pid):
+                log.warning("editor process %d is gone; exiting", pid)
+                self.stop(1)
+                return
+            await asyncio.sleep(interval)
+
+
+def process_alive(pid: int) -> bool:
+    if pid <= 0:
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    except OSError:
+        return False
+    return True

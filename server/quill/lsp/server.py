@@ -1,0 +1,215 @@
+"""Front door 1: the language server. Thin handlers: unpack, call the app, convert back."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import socket
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from lsprotocol import types
+from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams
+from pygls.io_ import StdoutWriter
+from pygls.lsp.server import LanguageServer
+from pygls.uris import to_fs_path
+
+from quill import __version__
+from quill.app import Quill, Status
+from quill.config import SettingsProblem, SettingsSources, unwrap_client_settings
+from quill.lsp.protocol import QuillProtocol
+from quill.models.errors import ModelError
+
+log = logging.getLogger(__name__)
+
+STATUS_REQUEST = "quill/status"
+STATUS_NOTIFICATION = "quill/statusChanged"
+ASK_REQUEST = "quill/ask"
+ASK_COMMAND = "quill.ask"
+
+
+class ModelRequestFailed(JsonRpcException):
+    """A model could not answer; the message is the short line for the user."""
+
+    CODE = -32803  # LSP RequestFailed
+
+
+class QuillLanguageServer(LanguageServer):
+    protocol: QuillProtocol
+
+    def __init__(self, app: Quill) -> None:
+        super().__init__(
+            "quill",
+            __version__,
+            text_document_sync_kind=types.TextDocumentSyncKind.Incremental,
+            protocol_cls=QuillProtocol,
+            max_workers=4,
+        )
+        self.app = app
+        self.protocol.max_message_bytes = app.settings.lsp.max_message_bytes
+
+    def show_message(self, message: str, kind: types.MessageType) -> None:
+        self.window_show_message(types.ShowMessageParams(type=kind, message=message))
+
+    def report_settings_problems(self, problems: list[SettingsProblem]) -> None:
+        """One short message naming every ignored key; details go to the log."""
+        if not problems:
+            return
+        for problem in problems:
+            log.warning("setting ignored: %s", problem)
+        keys = ", ".join(sorted({p.key for p in problems}))
+        self.show_message(
+            f"Quill: ignored invalid settings ({keys}); using defaults. See the log for details.",
+            types.MessageType.Warning,
+        )
+
+    def publish_status(self, status: Status) -> None:
+        self.protocol.notify(STATUS_NOTIFICATION, status.to_json())
+
+
+def workspace_root(params: types.InitializeParams) -> Path | None:
+    if params.workspace_folders:
+        return Path(to_fs_path(params.workspace_folders[0].uri) or ".")
+    if params.root_uri:
+        path = to_fs_path(params.root_uri)
+        return Path(path) if path else None
+    if params.root_path:
+        return Path(params.root_path)
+    return None
+
+
+def create_server(sources: SettingsSources | None = None) -> QuillLanguageServer:
+    app = Quill(sources or SettingsSources())
+    server = QuillLanguageServer(app)
+
+    @server.feature(types.INITIALIZE)
+    def on_initialize(ls: QuillLanguageServer, params: types.InitializeParams) -> None:
+        root = workspace_root(params)
+        ls.app.sources.workspace = root.resolve() if root else None
+        ls.app.sources.initialization_options = unwrap_client_settings(
+            params.initialization_options
+        )
+        ls.app.reload_settings()
+        ls.protocol.max_message_bytes = ls.app.settings.lsp.max_message_bytes
+        if params.process_id:
+            ls.app.tasks.spawn(
+                ls.protocol.watch_parent(
+                    params.process_id, ls.app.settings.lsp.parent_process_poll_seconds
+                ),
+                "watch-editor-process",
+            )
+        ls.app.on_status(ls.publish_status)
+
+    @server.feature(types.INITIALIZED)
+    def on_initialized(ls: QuillLanguageServer, params: types.InitializedParams) -> None:
+        ls.report_settings_problems(ls.app.problems)
+        ls.app.tasks.spawn(ls.app.check_models(), "check-models")
+
+    @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
+    def on_configuration(
+        ls: QuillLanguageServer, params: types.DidChangeConfigurationParams
+    ) -> None:
+        ls.app.sources.client_settings = unwrap_client_settings(params.settings)
+        before = ls.app.router
+        problems = ls.app.reload_settings()
+        ls.protocol.max_message_bytes = ls.app.settings.lsp.max_message_bytes
+        ls.report_settings_problems(problems)
+        if ls.app.router is not before:
+            ls.app.tasks.spawn(ls.app.check_models(), "check-models")
+
+    @server.feature(types.SHUTDOWN)
+    async def on_shutdown(ls: QuillLanguageServer, params: Any) -> None:
+        await ls.app.aclose()
+
+    @server.feature(STATUS_REQUEST)
+    async def on_status(ls: QuillLanguageServer, params: Any) -> dict[str, object]:
+        return ls.app.status().to_json()
+
+    @server.feature(ASK_REQUEST)
+    async def on_ask(ls: QuillLanguageServer, params: Any) -> dict[str, object]:
+        question = _param(params, "question")
+        if not isinstance(question, str) or not question.strip():
+            raise JsonRpcInvalidParams.of(ValueError("`question` must be a non-empty string"))
+        uri = _param(params, "uri")
+        return await _ask(ls, question, uri if isinstance(uri, str) else None)
+
+    @server.command(ASK_COMMAND)
+    async def ask_command(ls: QuillLanguageServer, *args: Any) -> dict[str, object]:
+        question = args[0] if args else None
+        if not isinstance(question, str) or not question.strip():
+            raise JsonRpcInvalidParams.of(ValueError("usage: quill.ask(question, [uri])"))
+        uri = args[1] if len(args) > 1 and isinstance(args[1], str) else None
+        return await _ask(ls, question, uri)
+
+    return server
+
+
+def _param(params: Any, name: str) -> Any:
+    if isinstance(params, dict):
+        return params.get(name)
+    return getattr(params, name, None)
+
+
+async def _ask(ls: QuillLanguageServer, question: str, uri: str | None) -> dict[str, object]:
+    file_text = file_path = None
+    if uri:
+        document = ls.workspace.get_text_document(uri)
+        file_text = document.source
+        file_path = _relative(ls.app.workspace, document.path)
+    stream = ls.app.ask(question, file_path=file_path, file_text=file_text)
+    ls.app.busy(+1)
+    try:
+        text = await stream.text()
+    except ModelError as exc:
+        raise ModelRequestFailed(str(exc)) from exc
+    finally:
+        ls.app.busy(-1)
+    return {"text": text, "model": stream.model}
+
+
+def _relative(root: Path | None, path: str) -> str:
+    if root is None:
+        return Path(path).name
+    try:
+        return Path(path).resolve().relative_to(root).as_posix()
+    except ValueError:
+        return Path(path).name
+
+
+# ------------------------------------------------------------------ serving
+
+
+async def _serve(server: QuillLanguageServer, stream: BinaryIO) -> int:
+    try:
+        return await server.protocol.serve(stream)
+    finally:
+        try:
+            await asyncio.wait_for(server.app.aclose(), timeout=5)
+        except Exception:
+            log.exception("cleanup failed")
+
+
+def run_stdio(stdin: BinaryIO, stdout: BinaryIO, sources: SettingsSources | None = None) -> int:
+    server = create_server(sources)
+    server.protocol.set_writer(StdoutWriter(stdout))
+    return asyncio.run(_serve(server, stdin))
+
+
+def run_tcp(
+    host: str, port: int, sources: SettingsSources | None = None, announce: Any = None
+) -> int:
+    """Listen on ``host:port``, serve the first editor that connects, then exit."""
+    listener = socket.create_server((host, port))
+    bound = listener.getsockname()
+    log.info("listening on %s:%s", bound[0], bound[1])
+    if announce is not None:
+        announce(bound[0], bound[1])
+    try:
+        conn, peer = listener.accept()
+    finally:
+        listener.close()
+    log.info("editor connected from %s:%s", peer[0], peer[1])
+    with conn, conn.makefile("rb") as rfile, conn.makefile("wb") as wfile:
+        server = create_server(sources)
+        server.protocol.set_writer(StdoutWriter(wfile))
+        return asyncio.run(_serve(server, rfile))

