@@ -160,6 +160,8 @@ class QuillProtocol(LanguageServerProtocol):
             self._handle_structured(raw, msg_id, None)
             return
         is_request = has_id
+        if "params" not in raw and self.get_message_type(method) is None:
+            raw["params"] = None  # custom methods may omit params
         if method == types.EXIT:
             self._handle_structured(raw, None, method)
             return

@@ -209,7 +209,18 @@ def run_tcp(
     finally:
         listener.close()
     log.info("editor connected from %s:%s", peer[0], peer[1])
-    with conn, conn.makefile("rb") as rfile, conn.makefile("wb") as wfile:
-        server = create_server(sources)
-        server.protocol.set_writer(StdoutWriter(wfile))
+    # The files are not closed here: the reader thread may still be blocked in a read, and
+    # closing a buffered file under it would wait for that read. Shutting the socket down
+    # wakes it instead.
+    rfile = conn.makefile("rb")
+    wfile = conn.makefile("wb")
+    server = create_server(sources)
+    server.protocol.set_writer(StdoutWriter(wfile))
+    try:
         return asyncio.run(_serve(server, rfile))
+    finally:
+        try:
+            wfile.flush()
+            conn.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass

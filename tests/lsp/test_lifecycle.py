@@ -1,0 +1,240 @@
+"""Each LSP lifecycle rule, over the real stdio of `quill lsp`."""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import clean_environment
+
+from tests.unit.models.test_router_faults import free_port
+
+from .raw_client import RawLspClient
+
+
+@pytest.fixture
+def workspace(tmp_path: Path) -> Path:
+    ws = tmp_path / "ws"
+    ws.mkdir()
+    (ws / "hello.py").write_text("def hello(name):\n    return 'hi ' + name\n")
+    return ws
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> dict[str, str]:
+    return clean_environment(tmp_path)
+
+
+@pytest.fixture
+def client(env: dict[str, str], workspace: Path) -> Iterator[RawLspClient]:
+    c = RawLspClient(env, workspace)
+    yield c
+    c.close()
+
+
+def test_malformed_json_gets_parse_error_and_server_keeps_going(
+    client: RawLspClient, workspace: Path
+) -> None:
+    client.send_bytes(b'{"jsonrpc": "2.0", "id": 1, "method": ')
+    error = client.response(None)
+    assert error["error"]["code"] == -32700
+    assert client.initialize(root=workspace)["result"]["serverInfo"]["name"] == "quill"
+    client.send_bytes(b"\xff\xfe not json")
+    assert client.wait_for(lambda m: m.get("error", {}).get("code") == -32700 and m is not error)
+    status = client.response(client.request("quill/status"))
+    assert status["result"]["kind"] in ("Normal", "Warning")
+
+
+def test_request_before_initialize_is_refused(client: RawLspClient, workspace: Path) -> None:
+    reply = client.response(client.request("quill/status"))
+    assert reply["error"]["code"] == -32002
+    assert "result" in client.initialize(root=workspace)
+
+
+def test_shutdown_then_requests_are_invalid_and_exit_is_zero(
+    client: RawLspClient, workspace: Path
+) -> None:
+    client.initialize(root=workspace)
+    assert client.response(client.request("shutdown"))["result"] is None
+    reply = client.response(client.request("quill/status"))
+    assert reply["error"]["code"] == -32600
+    client.notify("exit")
+    assert client.wait_exit() == 0
+
+
+def test_exit_without_shutdown_is_status_one(client: RawLspClient, workspace: Path) -> None:
+    client.initialize(root=workspace)
+    client.notify("exit")
+    assert client.wait_exit() == 1
+
+
+def test_second_initialize_and_unknown_method(client: RawLspClient, workspace: Path) -> None:
+    client.initialize(root=workspace)
+    again = client.response(client.request("initialize", {"processId": None, "capabilities": {}}))
+    assert again["error"]["code"] == -32600
+    unknown = client.response(client.request("quill/doesNotExist", {}))
+    assert unknown["error"]["code"] == -32601
+    bad = client.response(client.request("textDocument/hover", {"nonsense": True}))
+    assert bad["error"]["code"] == -32602
+
+
+def test_oversized_message_is_refused(env: dict[str, str], workspace: Path) -> None:
+    env["QUILL_LSP__MAX_MESSAGE_BYTES"] = "4096"
+    client = RawLspClient(env, workspace)
+    try:
+        client.initialize(root=workspace)
+        huge = "x = 1\n" * 5000
+        client.notify(
+            "textDocument/didOpen",
+            {
+                "textDocument": {
+                    "uri": (workspace / "big.py").as_uri(),
+                    "languageId": "python",
+                    "version": 1,
+                    "text": huge,
+                }
+            },
+        )
+        refused = client.wait_for(lambda m: m.get("id", 0) is None and "error" in m)
+        assert "exceeds" in refused["error"]["message"]
+        status = client.response(client.request("quill/status"))  # still in step
+        assert "result" in status
+    finally:
+        client.close()
+
+
+def test_cancel_request_gets_request_cancelled(env: dict[str, str], workspace: Path) -> None:
+    client = RawLspClient(env, workspace)
+    try:
+        client.initialize(root=workspace, options={"chat": {"maxTokens": 2000}})
+        msg_id = client.request(
+            "quill/ask", {"question": "Write a very long essay about lighthouses."}
+        )
+        client.notify("$/cancelRequest", {"id": msg_id})
+        reply = client.response(msg_id)
+        assert reply["error"]["code"] == -32800
+        assert "result" in client.response(client.request("quill/status"))
+    finally:
+        client.close()
+
+
+def test_exits_when_the_editor_process_dies(env: dict[str, str], workspace: Path) -> None:
+    editor = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"])
+    env["QUILL_LSP__PARENT_PROCESS_POLL_SECONDS"] = "0.2"
+    client = RawLspClient(env, workspace)
+    try:
+        client.initialize(process_id=editor.pid, root=workspace)
+        assert client.proc.poll() is None
+        editor.kill()
+        editor.wait()
+        assert client.wait_exit(timeout=30) == 1
+    finally:
+        client.close()
+        if editor.poll() is None:
+            editor.kill()
+
+
+def test_bad_settings_one_message_and_defaults(client: RawLspClient, workspace: Path) -> None:
+    client.initialize(
+        root=workspace,
+        options={"quill": {"completion": {"maxTokens": "lots"}, "bogus": 1, "endpoint": 42}},
+    )
+    shown = client.wait_for(lambda m: m.get("method") == "window/showMessage")
+    text = shown["params"]["message"]
+    assert "completion.maxTokens" in text and "bogus" in text and "endpoint" in text
+    status = client.response(client.request("quill/status"))
+    assert status["result"]["kind"] in ("Normal", "Warning")
+    # Still exactly one message for the batch.
+    client.response(client.request("quill/status"))
+    assert len([m for m in client.received if m.get("method") == "window/showMessage"]) == 1
+
+
+def test_unreachable_endpoint_is_reported_and_falls_back(
+    env: dict[str, str], workspace: Path
+) -> None:
+    env["QUILL_ENDPOINT"] = "http://127.0.0.1:9/v1"  # discard port: nothing listens
+    client = RawLspClient(env, workspace)
+    try:
+        client.initialize(root=workspace)
+        changed = client.wait_for(
+            lambda m: m.get("method") == "quill/statusChanged" and m["params"]["kind"] == "Warning"
+        )
+        assert "endpoint unavailable" in changed["params"]["message"]
+        assert "using local" in changed["params"]["message"]
+        reply = client.response(client.request("quill/ask", {"question": "Say hi."}), 120)
+        assert reply["result"]["model"] == "local" and reply["result"]["text"]
+    finally:
+        client.close()
+
+
+def _frame(obj: dict[str, object]) -> bytes:
+    body = json.dumps(obj).encode()
+    return f"Content-Length: {len(body)}\r\n\r\n".encode() + body
+
+
+def _read_frame(stream: Any) -> dict[str, Any]:
+    length = 0
+    while (line := stream.readline()) not in (b"\r\n", b""):
+        if line.lower().startswith(b"content-length:"):
+            length = int(line.split(b":")[1])
+    return json.loads(stream.read(length))
+
+
+def test_tcp_on_loopback(env: dict[str, str], workspace: Path) -> None:
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "quill.cli", "lsp", "--tcp", f"127.0.0.1:{port}"],
+        env=env,
+        cwd=workspace,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                sock = socket.create_connection(("127.0.0.1", port), timeout=30)
+                break
+            except OSError:
+                assert time.monotonic() < deadline and proc.poll() is None
+                time.sleep(0.1)
+        with sock, sock.makefile("rb") as rfile:
+            sock.sendall(
+                _frame(
+                    {
+                        "jsonrpc": "2.0",
+                        "id": 1,
+                        "method": "initialize",
+                        "params": {"processId": None, "capabilities": {}},
+                    }
+                )
+            )
+            assert _read_frame(rfile)["result"]["serverInfo"]["name"] == "quill"
+            sock.sendall(_frame({"jsonrpc": "2.0", "id": 2, "method": "shutdown"}))
+            while _read_frame(rfile).get("id") != 2:
+                pass
+            sock.sendall(_frame({"jsonrpc": "2.0", "method": "exit"}))
+            assert proc.wait(timeout=30) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait()
+
+
+def test_tcp_refuses_non_loopback(env: dict[str, str], workspace: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "quill.cli", "lsp", "--tcp", "0.0.0.0:0"],
+        env=env,
+        cwd=workspace,
+        capture_output=True,
+        timeout=60,
+    )
+    assert done.returncode == 2
+    assert b"loopback" in done.stderr
