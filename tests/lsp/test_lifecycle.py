@@ -14,7 +14,6 @@ from typing import Any
 import pytest
 
 from tests.conftest import clean_environment
-
 from tests.unit.models.test_router_faults import free_port
 
 from .raw_client import RawLspClient

@@ -64,16 +64,18 @@ async def test_cancellation_stops_generation_within_one_token(local: LocalProvid
 
 
 async def test_cancelling_the_task_stops_the_worker(local: LocalProvider) -> None:
+    streaming = asyncio.Event()
+
     async def consume() -> None:
         async for _ in local.stream_chat(
             [{"role": "user", "content": "Count from one to five hundred."}],
             GenerationOptions(max_tokens=400),
         ):
-            pass
+            if local.tokens_generated >= 3:
+                streaming.set()
 
     task = asyncio.create_task(consume())
-    while local.tokens_generated < 3:
-        await asyncio.sleep(0.01)
+    await streaming.wait()
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
