@@ -1,0 +1,141 @@
+"""Fitting a completion prompt into a token budget.
+
+:func:`fit_sections` keeps the most important context sections whole and trims the last one
+that only partly fits; :func:`cut_prefix_suffix` shortens the text around the cursor at line
+boundaries, keeping the lines nearest to the cursor.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+
+__all__ = ["ContextSection", "cut_prefix_suffix", "fit_sections"]
+
+CountTokens = Callable[[str], int]
+
+
+@dataclass(frozen=True)
+class ContextSection:
+    """A piece of context for the model: where it comes from, its text, how much it matters.
+
+    ``source`` is a free label such as ``"repo_map"``, ``"definition"`` or
+    ``"recent_edit"``; a higher ``priority`` is kept first.
+    """
+
+    source: str
+    text: str
+    priority: float = 0.0
+    truncated: bool = False
+
+
+def fit_sections(
+    sections: Sequence[ContextSection], budget_tokens: int, count_tokens: CountTokens
+) -> list[ContextSection]:
+    """The sections that fit ``budget_tokens``, in their original order.
+
+    Sections are taken by descending priority (ties: earlier first). The first one that does
+    not fit whole is cut to its leading lines that fit (``truncated=True``) and the sections
+    of lower priority are dropped. Sections with blank text are dropped.
+    """
+    remaining = budget_tokens
+    order = sorted(range(len(sections)), key=lambda index: (-sections[index].priority, index))
+    kept: dict[int, ContextSection] = {}
+    for index in order:
+        if remaining <= 0:
+            break
+        section = sections[index]
+        if not section.text.strip():
+            continue
+        cost = count_tokens(section.text)
+        if cost <= remaining:
+            kept[index] = section
+            remaining -= cost
+            continue
+        head = _keep_head_lines(section.text, remaining, count_tokens)
+        if head.strip():
+            kept[index] = replace(section, text=head, truncated=True)
+            break
+        # Not even its first line fits; a smaller section further down still may.
+    return [kept[index] for index in sorted(kept)]
+
+
+def cut_prefix_suffix(
+    prefix: str,
+    suffix: str,
+    budget_tokens: int,
+    count_tokens: CountTokens,
+    prefix_share: float = 0.75,
+) -> tuple[str, str]:
+    """Shorten ``prefix`` from the top and ``suffix`` from the bottom to fit the budget.
+
+    The prefix gets ``prefix_share`` of the budget and the suffix the rest; a side that needs
+    less than its share leaves the difference to the other. Cuts fall on line boundaries,
+    except that the cursor line itself is cut by characters when it alone is too long.
+    """
+    if budget_tokens <= 0:
+        return "", ""
+    prefix_tokens = count_tokens(prefix)
+    suffix_tokens = count_tokens(suffix)
+    if prefix_tokens + suffix_tokens <= budget_tokens:
+        return prefix, suffix
+    share = min(max(prefix_share, 0.0), 1.0)
+    prefix_budget = int(budget_tokens * share)
+    suffix_budget = budget_tokens - prefix_budget
+    if prefix_tokens <= prefix_budget:
+        prefix_budget = prefix_tokens
+    elif suffix_tokens <= suffix_budget:
+        prefix_budget = budget_tokens - suffix_tokens
+    new_prefix = (
+        prefix
+        if prefix_tokens <= prefix_budget
+        else _keep_tail_lines(prefix, prefix_budget, count_tokens)
+    )
+    suffix_budget = budget_tokens - count_tokens(new_prefix)
+    new_suffix = (
+        suffix
+        if suffix_tokens <= suffix_budget
+        else _keep_head_lines(suffix, suffix_budget, count_tokens)
+    )
+    return new_prefix, new_suffix
+
+
+def _largest_fitting(count: int, fits: Callable[[int], bool]) -> int:
+    """The largest n in [0, count] with ``fits(n)``, given that ``fits`` is monotone."""
+    low, high = 0, count
+    while low < high:
+        middle = (low + high + 1) // 2
+        if fits(middle):
+            low = middle
+        else:
+            high = middle - 1
+    return low
+
+
+def _keep_head_lines(text: str, budget: int, count_tokens: CountTokens) -> str:
+    """The leading whole lines of ``text`` that fit; the first line by characters if need be."""
+    if budget <= 0:
+        return ""
+    lines = text.splitlines(keepends=True)
+    n = _largest_fitting(len(lines), lambda k: count_tokens("".join(lines[:k])) <= budget)
+    if n > 0:
+        return "".join(lines[:n])
+    first = lines[0] if lines else ""
+    chars = _largest_fitting(len(first), lambda k: count_tokens(first[:k]) <= budget)
+    return first[:chars]
+
+
+def _keep_tail_lines(text: str, budget: int, count_tokens: CountTokens) -> str:
+    """The trailing whole lines of ``text`` that fit; the last line by characters if need be."""
+    if budget <= 0:
+        return ""
+    lines = text.split("\n")
+    pieces = [line + "\n" for line in lines[:-1]] + [lines[-1]]
+    n = _largest_fitting(
+        len(pieces), lambda k: count_tokens("".join(pieces[-k:] if k else [])) <= budget
+    )
+    if n > 0:
+        return "".join(pieces[-n:])
+    last = pieces[-1]
+    chars = _largest_fitting(len(last), lambda k: count_tokens(last[len(last) - k :]) <= budget)
+    return last[len(last) - chars :]
