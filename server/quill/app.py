@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from quill.completion.service import CompletionService
 from quill.config import Settings, SettingsProblem, SettingsSources
 from quill.models.base import ChatMessage, GenerationOptions, ModelHealth
 from quill.models.router import ModelRouter, RoutedStream
@@ -31,6 +32,7 @@ class Status:
     message: str
     busy: bool = False
     models: list[dict[str, object]] = field(default_factory=list)
+    completion: dict[str, object] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -38,6 +40,7 @@ class Status:
             "message": self.message,
             "busy": self.busy,
             "models": self.models,
+            "completion": self.completion,
         }
 
 
@@ -130,6 +133,11 @@ class Quill:
         self._status_listeners: list[Callable[[Status], None]] = []
         self._last_status: Status | None = None
         self._busy = 0
+        self.completion = CompletionService(
+            lambda: self.router,
+            lambda: self.settings.completion,
+            parser_for=_parser_for,
+        )
 
     @property
     def workspace(self) -> Path | None:
@@ -162,6 +170,11 @@ class Quill:
         self._status_listeners.append(listener)
 
     def status(self) -> Status:
+        status = self._model_status()
+        status.completion = self.completion.status()
+        return status
+
+    def _model_status(self) -> Status:
         if not self.settings.completion.enabled and not self.router.providers:
             return Status("Inactive", "Quill is disabled")
         route = self.router.route("completion")
@@ -284,6 +297,12 @@ class Quill:
     async def aclose(self) -> None:
         await self.tasks.cancel_all()
         await self.router.aclose()
+
+
+def _parser_for(language: str) -> Any:
+    from quill.index.languages import get_parser
+
+    return get_parser(language)
 
 
 def _model_config(settings: Settings) -> Any:

@@ -16,7 +16,9 @@ from pygls.uris import to_fs_path
 
 from quill import __version__
 from quill.app import Quill, Status
+from quill.completion.debounce import RequestSupervisor
 from quill.config import SettingsProblem, SettingsSources, unwrap_client_settings
+from quill.lsp.completions import register_completion_features
 from quill.lsp.protocol import QuillProtocol
 from quill.models.errors import ModelError
 
@@ -36,6 +38,7 @@ class ModelRequestFailed(JsonRpcException):
 
 class QuillLanguageServer(LanguageServer):
     protocol: QuillProtocol
+    completion_supervisor: RequestSupervisor
 
     def __init__(self, app: Quill) -> None:
         super().__init__(
@@ -81,6 +84,13 @@ def workspace_root(params: types.InitializeParams) -> Path | None:
 def create_server(sources: SettingsSources | None = None) -> QuillLanguageServer:
     app = Quill(sources or SettingsSources())
     server = QuillLanguageServer(app)
+
+    def read_open_document(uri: str) -> str | None:
+        document = server.workspace.text_documents.get(uri)
+        return document.source if document is not None else None
+
+    app.completion.read_document = read_open_document
+    register_completion_features(server)
 
     @server.feature(types.INITIALIZE)
     def on_initialize(ls: QuillLanguageServer, params: types.InitializeParams) -> None:

@@ -1,0 +1,505 @@
+"""The completion pipeline, end to end and transport-free.
+
+``CompletionService.complete(request)`` runs: cache (exact and type-through) → gate → debounce
+→ context (prefix/suffix, context sources raced against a deadline, recent edits) → prompt for
+the model's fill-in-the-middle mode (llama.cpp ``/infill``, a FIM template, or a chat
+hole-filler) → model stream (closed early in single-line mode) → post-filters → cache. The LSP
+server and any other front door call it with plain values and get plain values back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import uuid
+from collections import deque
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from quill.completion.cache import CompletionCache
+from quill.completion.context_budget import ContextSection, cut_prefix_suffix, fit_sections
+from quill.completion.debounce import AdaptiveDebouncer
+from quill.completion.fim import (
+    FimTemplate,
+    build_hole_filler_messages,
+    extract_hole_filler_answer,
+    select_fim_template,
+)
+from quill.completion.gate import decide, utf16_to_index
+from quill.completion.postfilter import postprocess
+from quill.config import CompletionSettings
+from quill.models.base import GenerationOptions, ModelProvider
+from quill.models.errors import ModelError
+from quill.models.router import ModelRouter
+
+log = logging.getLogger(__name__)
+
+PromptMode = Literal["infill", "template", "chat"]
+CountTokens = Callable[[str], int]
+
+#: lines of the document around the cursor that the gate's parse looks at
+GATE_WINDOW_ABOVE = 120
+GATE_WINDOW_BELOW = 20
+#: a line longer than this (minified or generated code) gets no completion
+MAX_LINE_CHARS = 4000
+
+
+@dataclass(frozen=True)
+class CompletionRequest:
+    uri: str
+    text: str
+    line: int
+    character: int  # UTF-16 code units, as LSP sends it
+    version: int | None = None
+    language: str | None = None  # tree-sitter language name (python, tsx, ...)
+    path: str | None = None  # workspace-relative path, for the prompt
+    invoked: bool = False  # asked for explicitly: no debounce
+
+
+@dataclass(frozen=True)
+class ContextQuery:
+    """What a context source gets to decide what the model should see."""
+
+    uri: str
+    path: str | None
+    language: str | None
+    text: str
+    line: int
+    prefix: str
+    budget_tokens: int
+
+
+ContextSource = Callable[[ContextQuery], Sequence[ContextSection]]
+
+
+@dataclass
+class Suggestion:
+    id: str
+    text: str
+    line: int
+    character: int
+
+
+@dataclass
+class CompletionOutcome:
+    suggestions: list[Suggestion]
+    reason: str
+    from_cache: bool = False
+    model_called: bool = False
+    model_ms: float = 0.0
+    total_ms: float = 0.0
+
+    @property
+    def overhead_ms(self) -> float:
+        return max(0.0, self.total_ms - self.model_ms)
+
+
+@dataclass
+class PromptRecord:
+    """The last prompt sent, with where its parts came from (``quill.lastPrompt``)."""
+
+    uri: str
+    model: str
+    mode: PromptMode
+    prompt: str | list[dict[str, str]]
+    sections: list[dict[str, Any]]
+    prefix_tokens: int
+    suffix_tokens: int
+    context_tokens: int
+    budget_tokens: int
+    dropped_sources: list[str] = field(default_factory=list)
+    completion: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "uri": self.uri,
+            "model": self.model,
+            "mode": self.mode,
+            "prompt": self.prompt,
+            "sections": self.sections,
+            "tokens": {
+                "prefix": self.prefix_tokens,
+                "suffix": self.suffix_tokens,
+                "context": self.context_tokens,
+                "total": self.prefix_tokens + self.suffix_tokens + self.context_tokens,
+                "budget": self.budget_tokens,
+            },
+            "droppedSources": self.dropped_sources,
+            "completion": self.completion,
+        }
+
+
+class CompletionMetrics:
+    """Counters behind ``quill/status``: acceptance, latency, cache hit rate."""
+
+    def __init__(self, window: int = 500) -> None:
+        self.latencies_ms: deque[float] = deque(maxlen=window)
+        self.overheads_ms: deque[float] = deque(maxlen=window)
+        self.requests = 0
+        self.model_calls = 0
+        self.shown = 0
+        self.accepted = 0
+        self.partially_accepted = 0
+
+    def record(self, outcome: CompletionOutcome) -> None:
+        self.requests += 1
+        if outcome.model_called:
+            self.model_calls += 1
+        if outcome.suggestions:
+            self.latencies_ms.append(outcome.total_ms)
+            self.overheads_ms.append(outcome.overhead_ms)
+
+    def to_json(self, cache_hit_rate: float) -> dict[str, Any]:
+        return {
+            "requests": self.requests,
+            "modelCalls": self.model_calls,
+            "shown": self.shown,
+            "accepted": self.accepted,
+            "partiallyAccepted": self.partially_accepted,
+            "acceptanceRate": (self.accepted / self.shown) if self.shown else None,
+            "latencyMsP50": percentile(self.latencies_ms, 50),
+            "latencyMsP95": percentile(self.latencies_ms, 95),
+            "cacheHitRate": cache_hit_rate,
+        }
+
+
+def percentile(values: Sequence[float] | deque[float], pct: float) -> float | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+    k = min(len(ordered) - 1, max(0, round(pct / 100 * (len(ordered) - 1))))
+    return round(ordered[k], 3)
+
+
+def estimate_tokens(text: str) -> int:
+    """A calibrated estimate for code when no tokenizer is at hand (~3.5 chars a token)."""
+    return (len(text) * 2 + 6) // 7
+
+
+class RecentEdits:
+    """The last few places the user edited, as (uri, path, line) — texts are read lazily."""
+
+    def __init__(self, limit: int = 8) -> None:
+        self._edits: deque[tuple[str, str | None, int]] = deque(maxlen=limit)
+
+    def note(self, uri: str, path: str | None, line: int) -> None:
+        for i, (u, _, ln) in enumerate(self._edits):
+            if u == uri and abs(ln - line) <= 6:
+                del self._edits[i]
+                break
+        self._edits.append((uri, path, line))
+
+    def forget(self, uri: str) -> None:
+        kept = [e for e in self._edits if e[0] != uri]
+        self._edits.clear()
+        self._edits.extend(kept)
+
+    def sections(
+        self, read: Callable[[str], str | None], exclude_uri: str, exclude_line: int
+    ) -> list[ContextSection]:
+        out: list[ContextSection] = []
+        for rank, (uri, path, line) in enumerate(reversed(self._edits)):
+            if uri == exclude_uri and abs(line - exclude_line) <= 30:
+                continue  # already in the prefix/suffix
+            text = read(uri)
+            if text is None:
+                continue
+            lines = text.split("\n")
+            start = max(0, line - 3)
+            chunk = "\n".join(lines[start : line + 4]).strip("\n")
+            if chunk.strip():
+                header = f"# recently edited: {path or uri} (line {line + 1})\n"
+                out.append(ContextSection("recent_edit", header + chunk + "\n", 1.0 - rank * 0.1))
+        return out
+
+
+class CompletionService:
+    def __init__(
+        self,
+        router: Callable[[], ModelRouter],
+        settings: Callable[[], CompletionSettings],
+        *,
+        context_sources: Sequence[tuple[str, ContextSource]] = (),
+        read_document: Callable[[str], str | None] | None = None,
+        parser_for: Callable[[str], Any] | None = None,
+        context_deadline_s: float = 0.05,
+    ) -> None:
+        self._router = router
+        self._settings = settings
+        self.context_sources: list[tuple[str, ContextSource]] = list(context_sources)
+        self.read_document = read_document or (lambda uri: None)
+        self.parser_for = parser_for
+        self.context_deadline_s = context_deadline_s
+        self.cache = CompletionCache()
+        self.debouncer = AdaptiveDebouncer()
+        self.recent_edits = RecentEdits()
+        self.metrics = CompletionMetrics()
+        self.last_prompt: PromptRecord | None = None
+        self._shown: dict[str, Suggestion] = {}
+
+    # ------------------------------------------------------------- public
+
+    async def complete(
+        self,
+        request: CompletionRequest,
+        *,
+        is_current: Callable[[], bool] = lambda: True,
+        on_model_call: Callable[[], None] = lambda: None,
+    ) -> CompletionOutcome:
+        started = time.perf_counter()
+        outcome = await self._complete(request, is_current, on_model_call)
+        outcome.total_ms = (time.perf_counter() - started) * 1000
+        self.metrics.record(outcome)
+        for s in outcome.suggestions:
+            self._shown[s.id] = s
+            if len(self._shown) > 256:
+                self._shown.pop(next(iter(self._shown)))
+        return outcome
+
+    def note_shown(self, suggestion_id: str | None) -> None:
+        self.metrics.shown += 1
+
+    def note_accepted(self, suggestion_id: str | None) -> None:
+        self.metrics.accepted += 1
+
+    def note_partially_accepted(self, suggestion_id: str | None) -> None:
+        self.metrics.partially_accepted += 1
+
+    def status(self) -> dict[str, Any]:
+        return self.metrics.to_json(self.cache.stats().hit_rate)
+
+    # ------------------------------------------------------------ pipeline
+
+    async def _complete(
+        self,
+        req: CompletionRequest,
+        is_current: Callable[[], bool],
+        on_model_call: Callable[[], None],
+    ) -> CompletionOutcome:
+        settings = self._settings()
+        if not settings.enabled:
+            return CompletionOutcome([], "disabled")
+        lines = req.text.split("\n")
+        if req.line < 0 or req.line >= len(lines):
+            return CompletionOutcome([], "position out of range")
+        line_text = lines[req.line].removesuffix("\r")
+        if len(line_text) > MAX_LINE_CHARS:
+            return CompletionOutcome([], "line too long")
+        column = utf16_to_index(line_text, req.character)
+        offset = sum(len(x) + 1 for x in lines[: req.line]) + column
+        prefix, suffix = req.text[:offset], req.text[offset:]
+
+        choice = self._choose_model()
+        if choice is None:
+            return CompletionOutcome([], "no model available")
+        name, provider = choice
+        model_id = provider.model_id
+
+        hit = self.cache.get(req.uri, prefix, suffix, model_id)
+        if hit is not None:
+            suggestions = [self._suggestion(hit.text, req)] if hit.text else []
+            return CompletionOutcome(suggestions, "cache", from_cache=True)
+
+        decision = self._gate(req, lines)
+        if not decision.should_complete:
+            return CompletionOutcome([], decision.reason)
+
+        if not req.invoked:
+            at_line_start = not line_text[:column].strip()
+            if not await self.debouncer.wait(req.uri, at_line_start):
+                return CompletionOutcome([], "superseded")
+        if not is_current():
+            return CompletionOutcome([], "stale")
+
+        mode, template = self._prompt_mode(provider)
+        budget = settings.context_tokens
+        count = self._counter(provider)
+        head, tail = _trim_for_budget(prefix, suffix, budget)
+        sections, dropped = await self._gather_context(req, head, budget, count)
+        context_budget = budget // 4
+        kept = fit_sections(sections, context_budget, count) if sections else []
+        context_text = "".join(s.text if s.text.endswith("\n") else s.text + "\n" for s in kept)
+        used_context = count(context_text) if context_text else 0
+        cut_prefix, cut_suffix = cut_prefix_suffix(head, tail, budget - used_context, count)
+
+        options = GenerationOptions(
+            max_tokens=settings.max_tokens,
+            temperature=0.1,
+            stop=template.stop if (mode == "template" and template) else (),
+        )
+        prompt: str | list[dict[str, str]]
+        language = req.language or ""
+        if mode == "chat":
+            messages = build_hole_filler_messages(
+                cut_prefix, cut_suffix, context_text, language, req.path or ""
+            )
+            prompt = messages
+            start = lambda p: p.stream_chat(messages, options)  # noqa: E731
+        elif mode == "template" and template is not None:
+            text = template.render(cut_prefix, cut_suffix, context_text, req.path or "")
+            prompt = text
+            start = lambda p: p.stream_completion(text, options)  # noqa: E731
+        else:
+            prompt = context_text + cut_prefix
+            infill_prefix = prompt
+            start = lambda p: p.stream_completion(  # noqa: E731
+                infill_prefix, options, suffix=cut_suffix
+            )
+        self.last_prompt = PromptRecord(
+            uri=req.uri,
+            model=name,
+            mode=mode,
+            prompt=prompt,
+            sections=[{"source": s.source, "tokens": count(s.text), "text": s.text} for s in kept],
+            prefix_tokens=count(cut_prefix),
+            suffix_tokens=count(cut_suffix),
+            context_tokens=used_context,
+            budget_tokens=budget,
+            dropped_sources=dropped,
+        )
+
+        on_model_call()
+        model_started = time.perf_counter()
+        try:
+            raw = await self._generate(
+                name, start, single_line=not decision.multiline, chat=mode == "chat"
+            )
+        except ModelError as exc:
+            log.info("completion failed: %s", exc)
+            return CompletionOutcome(
+                [],
+                f"model error: {exc}",
+                model_called=True,
+                model_ms=(time.perf_counter() - model_started) * 1000,
+            )
+        model_ms = (time.perf_counter() - model_started) * 1000
+        if mode == "chat":
+            raw = extract_hole_filler_answer(raw, prefix=cut_prefix)
+        text = postprocess(
+            raw,
+            prefix=prefix[-4000:],
+            suffix=suffix[:4000],
+            multiline=decision.multiline,
+            language=req.language,
+        )
+        self.last_prompt.completion = text
+        if not is_current():
+            return CompletionOutcome([], "stale", model_called=True, model_ms=model_ms)
+        self.cache.put(req.uri, prefix, suffix, model_id, text)
+        suggestions = [self._suggestion(text, req)] if text else []
+        return CompletionOutcome(
+            suggestions, "ok" if text else "empty", model_called=True, model_ms=model_ms
+        )
+
+    # ------------------------------------------------------------- pieces
+
+    def _choose_model(self) -> tuple[str, ModelProvider] | None:
+        router = self._router()
+        paused = router.paused_models()
+        for name in router.route("completion"):
+            if name not in paused:
+                return name, router.providers[name]
+        return None
+
+    @staticmethod
+    def _prompt_mode(provider: ModelProvider) -> tuple[PromptMode, FimTemplate | None]:
+        mode = provider.fim_mode()
+        if mode == "infill":
+            return "infill", None
+        if mode == "chat":
+            return "chat", None
+        template = select_fim_template(getattr(provider, "model", "") or "")
+        if template is not None:
+            return "template", template
+        return "chat", None
+
+    def _counter(self, provider: ModelProvider) -> CountTokens:
+        def count(text: str) -> int:
+            exact = provider.count_tokens(text)
+            return exact if exact is not None else estimate_tokens(text)
+
+        return count
+
+    def _gate(self, req: CompletionRequest, lines: list[str]) -> Any:
+        start = max(0, req.line - GATE_WINDOW_ABOVE)
+        window = lines[start : req.line + GATE_WINDOW_BELOW + 1]
+        text = "\n".join(window)
+        tree = None
+        if self.parser_for is not None and req.language:
+            parser = self.parser_for(req.language)
+            if parser is not None:
+                try:
+                    tree = parser.parse(text.encode("utf-8"))
+                except Exception:  # a parser failure only costs the lexical fallback
+                    log.debug("gate parse failed", exc_info=True)
+        return decide(text, req.line - start, req.character, tree=tree, language=req.language)
+
+    async def _gather_context(
+        self, req: CompletionRequest, prefix: str, budget: int, count: CountTokens
+    ) -> tuple[list[ContextSection], list[str]]:
+        sections = self.recent_edits.sections(self.read_document, req.uri, req.line)
+        if not self.context_sources:
+            return sections, []
+        query = ContextQuery(
+            req.uri, req.path, req.language, req.text, req.line, prefix, budget // 4
+        )
+        loop = asyncio.get_running_loop()
+        futures = {
+            name: loop.run_in_executor(None, source, query) for name, source in self.context_sources
+        }
+        _done, pending = await asyncio.wait(futures.values(), timeout=self.context_deadline_s)
+        dropped: list[str] = []
+        for name, fut in futures.items():
+            if fut in pending:
+                dropped.append(name)
+                fut.cancel()
+                continue
+            try:
+                sections.extend(fut.result())
+            except Exception:
+                log.exception("context source %s failed", name)
+                dropped.append(name)
+        return sections, dropped
+
+    async def _generate(
+        self, name: str, start: Callable[[ModelProvider], Any], *, single_line: bool, chat: bool
+    ) -> str:
+        router = self._router()
+        stream = router.stream("completion", start, models=[name])
+        pieces: list[str] = []
+        try:
+            async for piece in stream:
+                pieces.append(piece)
+                if single_line and "\n" in piece and _has_complete_line("".join(pieces), chat):
+                    break
+        finally:
+            await stream.aclose()
+        return "".join(pieces)
+
+    @staticmethod
+    def _suggestion(text: str, req: CompletionRequest) -> Suggestion:
+        return Suggestion(uuid.uuid4().hex[:12], text, req.line, req.character)
+
+
+def _has_complete_line(text: str, chat: bool) -> bool:
+    """True once ``text`` holds a finished first line of code (fence lines do not count)."""
+    lines = text.split("\n")[:-1]
+    for line in lines:
+        stripped = line.strip()
+        if chat and (stripped.startswith("```") or not stripped):
+            continue
+        return True
+    return False
+
+
+def _trim_for_budget(prefix: str, suffix: str, budget: int) -> tuple[str, str]:
+    """Cut the document to a generous window first, so token counting stays cheap."""
+    limit = budget * 8
+    head = prefix[-limit:] if len(prefix) > limit else prefix
+    if len(prefix) > limit:
+        newline = head.find("\n")
+        head = head[newline + 1 :] if newline != -1 else head
+    tail = suffix[:limit]
+    return head, tail
