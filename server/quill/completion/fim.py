@@ -241,10 +241,24 @@ def build_hole_filler_messages(
         },
     )
     system = read_prompt("completion/hole_filler_system.md")
-    return [
-        {"role": "system", "content": system.strip()},
-        {"role": "user", "content": user.rstrip("\n")},
-    ]
+    messages = [{"role": "system", "content": system.strip()}]
+    for example in hole_filler_examples():
+        messages.append({"role": "user", "content": example[0]})
+        messages.append({"role": "assistant", "content": example[1]})
+    messages.append({"role": "user", "content": user.rstrip("\n")})
+    return messages
+
+
+@cache
+def hole_filler_examples() -> tuple[tuple[str, str], ...]:
+    """(user, assistant) turns shown before the request; stable, so prefix caches hit."""
+    data = tomllib.loads(read_prompt("completion/hole_filler_examples.toml"))
+    examples = data.get("example", [])
+    out: list[tuple[str, str]] = []
+    for item in examples if isinstance(examples, list) else []:
+        if isinstance(item, dict) and isinstance(item.get("user"), str):
+            out.append((str(item["user"]).strip(), str(item.get("assistant", "")).strip()))
+    return tuple(out)
 
 
 _MAX_ECHO = 4000

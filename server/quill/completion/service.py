@@ -326,7 +326,7 @@ class CompletionService:
 
         options = GenerationOptions(
             max_tokens=settings.max_tokens,
-            temperature=0.1,
+            temperature=0.0,
             stop=template.stop if (mode == "template" and template) else (),
         )
         prompt: str | list[dict[str, str]]
@@ -377,6 +377,8 @@ class CompletionService:
         model_ms = (time.perf_counter() - model_started) * 1000
         if mode == "chat":
             raw = extract_hole_filler_answer(raw, prefix=cut_prefix)
+            if looks_like_prose(raw):
+                raw = ""
         text = postprocess(
             raw,
             prefix=prefix[-4000:],
@@ -481,6 +483,39 @@ class CompletionService:
     @staticmethod
     def _suggestion(text: str, req: CompletionRequest) -> Suggestion:
         return Suggestion(uuid.uuid4().hex[:12], text, req.line, req.character)
+
+
+_PROSE_OPENERS = (
+    "the ",
+    "this ",
+    "here ",
+    "here's",
+    "sure",
+    "i ",
+    "i'm",
+    "it ",
+    "there ",
+    "you ",
+    "note",
+    "your ",
+    "no ",
+    "yes",
+    "as an",
+    "to ",
+)
+
+
+def looks_like_prose(text: str) -> bool:
+    """An instruct model explaining instead of coding ("The code is already complete.")."""
+    first = text.strip().split("\n", 1)[0].strip()
+    if not first:
+        return False
+    lowered = first.lower()
+    if not lowered.startswith(_PROSE_OPENERS):
+        return False
+    words = first.split()
+    code_marks = sum(first.count(c) for c in "()[]{}=:;<>\"'")
+    return len(words) >= 3 and code_marks == 0
 
 
 def _has_complete_line(text: str, chat: bool) -> bool:

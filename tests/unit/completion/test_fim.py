@@ -178,8 +178,12 @@ def test_parse_rejects_broken_files(overrides: dict[str, str]) -> None:
 
 def test_hole_filler_messages_come_from_data_files() -> None:
     messages = build_hole_filler_messages(PREFIX, SUFFIX, CONTEXT, "python", "geo.py")
-    assert [message["role"] for message in messages] == ["system", "user"]
-    system, user = messages[0]["content"], messages[1]["content"]
+    roles = [message["role"] for message in messages]
+    # system, then worked examples as earlier turns, then the real request last
+    assert roles[0] == "system" and roles[-1] == "user"
+    assert roles[1:-1] == ["user", "assistant"] * ((len(roles) - 2) // 2)
+    assert len(roles) >= 4
+    system, user = messages[0]["content"], messages[-1]["content"]
     assert FILL_MARKER in system
     assert f"{PREFIX}{FILL_MARKER}{SUFFIX}" in user
     assert "geo.py" in user and "python" in user
@@ -188,15 +192,15 @@ def test_hole_filler_messages_come_from_data_files() -> None:
 
 
 def test_hole_filler_without_context_has_no_context_section() -> None:
-    user = build_hole_filler_messages("a", "b", "  ", "python", "x.py")[1]["content"]
+    user = build_hole_filler_messages("a", "b", "  ", "python", "x.py")[-1]["content"]
     assert "<context>" not in user
     assert user.startswith("File x.py (python):")
 
 
 def test_hole_filler_system_message_does_not_change_with_the_document() -> None:
-    first = build_hole_filler_messages("a", "b", "", "python", "x.py")[0]
-    second = build_hole_filler_messages("zzz", "yyy", "ctx", "go", "y.go")[0]
-    assert first == second
+    first = build_hole_filler_messages("a", "b", "", "python", "x.py")[:-1]
+    second = build_hole_filler_messages("zzz", "yyy", "ctx", "go", "y.go")[:-1]
+    assert first == second  # everything before the request is a stable, cacheable prefix
 
 
 @pytest.mark.parametrize(
