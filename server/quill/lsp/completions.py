@@ -101,7 +101,20 @@ def register_completion_features(server: QuillLanguageServer) -> None:
         document = ls.workspace.text_documents.get(req.uri)
         return document is not None and document.version == req.version
 
+    running: dict[str, tuple[tuple[int | None, int, int], asyncio.Task[CompletionOutcome]]] = {}
+
     def start(ls: QuillLanguageServer, req: CompletionRequest) -> asyncio.Task[CompletionOutcome]:
+        key = (req.version, req.line, req.character)
+        previous = running.get(req.uri)
+        if previous is not None and previous[0] == key and not previous[1].done():
+            return previous[1]  # the same question again: wait for the answer under way
+        task = _start_new(ls, req)
+        running[req.uri] = (key, task)
+        return task
+
+    def _start_new(
+        ls: QuillLanguageServer, req: CompletionRequest
+    ) -> asyncio.Task[CompletionOutcome]:
         service = ls.app.completion
         return supervisor.start(
             req.uri,
