@@ -20,7 +20,7 @@ from typing import Any, Literal
 
 from quill.completion.cache import CompletionCache
 from quill.completion.context_budget import ContextSection, cut_prefix_suffix, fit_sections
-from quill.completion.debounce import AdaptiveDebouncer
+from quill.completion.debounce import AdaptiveDebouncer, RequestSupervisor
 from quill.completion.fim import (
     FimTemplate,
     build_hole_filler_messages,
@@ -90,6 +90,7 @@ class CompletionOutcome:
     model_called: bool = False
     model_ms: float = 0.0
     total_ms: float = 0.0
+    debounce_ms: float = 0.0
 
     @property
     def overhead_ms(self) -> float:
@@ -149,7 +150,10 @@ class CompletionMetrics:
             self.model_calls += 1
         if outcome.suggestions:
             self.latencies_ms.append(outcome.total_ms)
-            self.overheads_ms.append(outcome.overhead_ms)
+        if outcome.model_called or outcome.from_cache:
+            # Time spent in Quill itself: everything but the model's own generation and the
+            # debounce wait (which is a deliberate pause, not work).
+            self.overheads_ms.append(max(0.0, outcome.overhead_ms - outcome.debounce_ms))
 
     def to_json(self, cache_hit_rate: float) -> dict[str, Any]:
         return {
@@ -161,6 +165,8 @@ class CompletionMetrics:
             "acceptanceRate": (self.accepted / self.shown) if self.shown else None,
             "latencyMsP50": percentile(self.latencies_ms, 50),
             "latencyMsP95": percentile(self.latencies_ms, 95),
+            "overheadMsP50": percentile(self.overheads_ms, 50),
+            "overheadMsP99": percentile(self.overheads_ms, 99),
             "cacheHitRate": cache_hit_rate,
         }
 
@@ -237,6 +243,8 @@ class CompletionService:
         self.recent_edits = RecentEdits()
         self.metrics = CompletionMetrics()
         self.last_prompt: PromptRecord | None = None
+        #: the front door's per-document request supervisor, for its counters
+        self.supervisor: RequestSupervisor | None = None
         self._shown: dict[str, Suggestion] = {}
 
     # ------------------------------------------------------------- public
@@ -249,8 +257,10 @@ class CompletionService:
         on_model_call: Callable[[], None] = lambda: None,
     ) -> CompletionOutcome:
         started = time.perf_counter()
-        outcome = await self._complete(request, is_current, on_model_call)
+        timing = {"debounce_ms": 0.0}
+        outcome = await self._complete(request, is_current, on_model_call, timing)
         outcome.total_ms = (time.perf_counter() - started) * 1000
+        outcome.debounce_ms = timing["debounce_ms"]
         self.metrics.record(outcome)
         for s in outcome.suggestions:
             self._shown[s.id] = s
@@ -268,7 +278,12 @@ class CompletionService:
         self.metrics.partially_accepted += 1
 
     def status(self) -> dict[str, Any]:
-        return self.metrics.to_json(self.cache.stats().hit_rate)
+        out = self.metrics.to_json(self.cache.stats().hit_rate)
+        if self.supervisor is not None:
+            stats = self.supervisor.stats()
+            out["superseded"] = stats.superseded
+            out["supersededAfterModelCall"] = stats.superseded_after_model_call
+        return out
 
     # ------------------------------------------------------------ pipeline
 
@@ -277,6 +292,7 @@ class CompletionService:
         req: CompletionRequest,
         is_current: Callable[[], bool],
         on_model_call: Callable[[], None],
+        timing: dict[str, float],
     ) -> CompletionOutcome:
         settings = self._settings()
         if not settings.enabled:
@@ -308,7 +324,10 @@ class CompletionService:
 
         if not req.invoked:
             at_line_start = not line_text[:column].strip()
-            if not await self.debouncer.wait(req.uri, at_line_start):
+            waited = time.perf_counter()
+            current = await self.debouncer.wait(req.uri, at_line_start)
+            timing["debounce_ms"] = (time.perf_counter() - waited) * 1000
+            if not current:
                 return CompletionOutcome([], "superseded")
         if not is_current():
             return CompletionOutcome([], "stale")

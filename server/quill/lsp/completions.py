@@ -70,6 +70,7 @@ def _suggestion_id(item: Any) -> str | None:
 def register_completion_features(server: QuillLanguageServer) -> None:
     supervisor = RequestSupervisor()
     server.completion_supervisor = supervisor
+    server.app.completion.supervisor = supervisor
 
     def snapshot(
         ls: QuillLanguageServer, uri: str, position: types.Position, invoked: bool

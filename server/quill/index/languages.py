@@ -1,0 +1,206 @@
+"""Language registry: file extensions, grammar wheels and tags queries, all read from data.
+
+The registry lives in ``grammars/languages.toml``. In an installed wheel the ``grammars`` folder
+ships as ``quill/grammars``; in a development checkout it sits at the repository root.
+
+Parsers are cached per thread (a ``tree_sitter.Parser`` is not safe to share between threads);
+languages and compiled queries are shared. A query that fails to compile is logged once and
+its language is then reported as unsupported (``get_tags_query`` returns ``None``).
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.resources
+import logging
+import os
+import threading
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import tree_sitter
+
+import quill
+
+log = logging.getLogger(__name__)
+
+__all__ = [
+    "LanguageSpec",
+    "get_language",
+    "get_parser",
+    "get_tags_query",
+    "grammars_dir",
+    "language_for_path",
+    "language_specs",
+    "supported_languages",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class LanguageSpec:
+    """One entry of ``languages.toml``."""
+
+    name: str
+    extensions: tuple[str, ...]
+    module: str
+    function: str
+    tags: tuple[str, ...]
+    file_is_module: bool
+
+
+@cache
+def grammars_dir() -> Path:
+    """The folder holding ``languages.toml`` and the per-language queries."""
+    try:
+        packaged = importlib.resources.files("quill") / "grammars"
+        if packaged.is_dir():
+            return Path(str(packaged))
+    except (ModuleNotFoundError, OSError, TypeError):  # pragma: no cover - exotic loaders
+        pass
+    return Path(quill.__file__).resolve().parents[2] / "grammars"
+
+
+@cache
+def language_specs() -> Mapping[str, LanguageSpec]:
+    """All languages declared in ``languages.toml``, keyed by name. Empty if it is unreadable."""
+    path = grammars_dir() / "languages.toml"
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError):
+        log.exception("cannot read the language registry %s", path)
+        return {}
+    specs: dict[str, LanguageSpec] = {}
+    for name, entry in data.items():
+        try:
+            tags = entry["tags"]
+            specs[name] = LanguageSpec(
+                name=name,
+                extensions=tuple(str(e).lower() for e in entry["extensions"]),
+                module=str(entry["module"]),
+                function=str(entry.get("function", "language")),
+                tags=(tags,) if isinstance(tags, str) else tuple(str(t) for t in tags),
+                file_is_module=bool(entry.get("file_is_module", False)),
+            )
+        except (KeyError, TypeError, AttributeError):
+            log.error("languages.toml: malformed entry for %r, skipped", name)
+    return specs
+
+
+@cache
+def _extension_map() -> Mapping[str, str]:
+    mapping: dict[str, str] = {}
+    for spec in language_specs().values():
+        for ext in spec.extensions:
+            mapping.setdefault(ext, spec.name)
+    return mapping
+
+
+def language_for_path(path: str | Path) -> str | None:
+    """The language name for a file path, by extension (case-insensitive), or ``None``."""
+    ext = os.path.splitext(path)[1].lower()
+    if not ext:
+        return None
+    lang = _extension_map().get(ext)
+    if lang is None or get_tags_query(lang) is None:
+        return None
+    return lang
+
+
+_language_lock = threading.Lock()
+_languages: dict[str, tree_sitter.Language | None] = {}
+_queries: dict[str, tree_sitter.Query | None] = {}
+
+
+def get_language(language: str) -> tree_sitter.Language | None:
+    """The tree-sitter language object, or ``None`` if the grammar wheel cannot be loaded."""
+    try:
+        return _languages[language]
+    except KeyError:
+        pass
+    with _language_lock:
+        if language in _languages:
+            return _languages[language]
+        spec = language_specs().get(language)
+        result: tree_sitter.Language | None = None
+        if spec is not None:
+            try:
+                module = importlib.import_module(spec.module)
+                result = tree_sitter.Language(getattr(module, spec.function)())
+            except Exception:  # any failure of a third-party grammar disables only that language
+                log.exception("cannot load the grammar for %s (%s)", language, spec.module)
+        _languages[language] = result
+        return result
+
+
+def load_query_source(language: str) -> str | None:
+    """The concatenated text of a language's tags query files."""
+    spec = language_specs().get(language)
+    if spec is None:
+        return None
+    parts = []
+    for rel in spec.tags:
+        try:
+            parts.append((grammars_dir() / rel).read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError):
+            log.error("cannot read tags query %s for %s", rel, language)
+            return None
+    return "\n".join(parts)
+
+
+def get_tags_query(language: str) -> tree_sitter.Query | None:
+    """The compiled tags query; ``None`` (logged once) when it is missing or fails to compile."""
+    try:
+        return _queries[language]
+    except KeyError:
+        pass
+    lang = get_language(language)
+    with _language_lock:
+        if language in _queries:
+            return _queries[language]
+        query: tree_sitter.Query | None = None
+        source = load_query_source(language) if lang is not None else None
+        if lang is not None and source is not None:
+            try:
+                query = tree_sitter.Query(lang, source)
+            except (tree_sitter.QueryError, ValueError, TypeError) as exc:
+                log.error("tags query for %s does not compile, language skipped: %s", language, exc)
+        _queries[language] = query
+        return query
+
+
+_local = threading.local()
+
+
+def get_parser(language: str) -> tree_sitter.Parser | None:
+    """A parser for ``language``, cached per thread; ``None`` if the language is unavailable."""
+    parsers: dict[str, tree_sitter.Parser] | None = getattr(_local, "parsers", None)
+    if parsers is None:
+        parsers = {}
+        _local.parsers = parsers
+    parser = parsers.get(language)
+    if parser is None:
+        lang = get_language(language)
+        if lang is None:
+            return None
+        parser = tree_sitter.Parser(lang)
+        parsers[language] = parser
+    return parser
+
+
+def supported_languages() -> list[str]:
+    """Languages whose grammar loads and whose tags query compiles, sorted by name."""
+    return sorted(name for name in language_specs() if get_tags_query(name) is not None)
+
+
+def _reset_caches_for_tests() -> None:
+    """Forget loaded languages and queries (tests swap query files)."""
+    with _language_lock:
+        _languages.clear()
+        _queries.clear()
+    _local.__dict__.clear()
+    language_specs.cache_clear()
+    _extension_map.cache_clear()
+    grammars_dir.cache_clear()

@@ -1,0 +1,364 @@
+"""Definitions and references of one source file, from the language's tags query.
+
+Positions are 0-based. Lines count ``\\n``-separated lines; columns are **byte offsets** into
+the UTF-8 encoded line (tree-sitter points), not characters and not UTF-16 code units: convert
+with the line's text before handing them to an LSP client.
+
+A :class:`Tag`'s ``start_*``/``end_*`` span the identifier (the ``@name`` capture). For
+definitions ``extent`` spans the whole definition node (the ``@definition.*`` capture), which
+is what document symbols need as their full range.
+
+Scopes are computed by nesting: a tag's ``scope`` is the dotted qualified name of the innermost
+definition whose extent contains it (``"Layout"`` for a method of class ``Layout``,
+``"Layout.update"`` for a function nested in that method). A query may name the scope
+explicitly with an ``@scope`` capture (Go method receivers, Rust ``impl`` blocks, C++
+``A::f``); it is appended to the enclosing scope. A ``function`` whose innermost enclosing
+definition is a ``class`` or ``interface`` is reported as a ``method``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import tree_sitter
+
+from quill.index.languages import get_parser, get_tags_query
+
+log = logging.getLogger(__name__)
+
+__all__ = [
+    "DEFINITION_KINDS",
+    "REFERENCE_KINDS",
+    "DefRow",
+    "FileTags",
+    "ImportRecord",
+    "RawFileTags",
+    "RefRow",
+    "Tag",
+    "count_lines",
+    "extract_file",
+    "extract_raw",
+    "extract_tags",
+]
+
+DEFINITION_KINDS = ("function", "method", "class", "interface", "module", "constant", "variable")
+REFERENCE_KINDS = ("call", "type", "import")
+MAX_SIGNATURE_CHARS = 200
+
+_CONTAINER_KINDS = frozenset({"class", "interface"})
+_SKIP_PREFIX_LINES = (b"@", b"#[", b"//", b"/*", b"*", b"#")
+
+
+@dataclass(frozen=True, slots=True)
+class Tag:
+    """One definition or reference.
+
+    ``kind`` is one of :data:`DEFINITION_KINDS` for definitions and :data:`REFERENCE_KINDS`
+    for references. Lines are 0-based; columns are 0-based byte offsets in the line.
+    ``signature`` (definitions only) is the literal header line as written, stripped; when a
+    definition starts on earlier lines (a C return type, a Java modifier line) those are
+    joined in front of it, annotations and comments left out.
+    """
+
+    name: str
+    kind: str
+    is_definition: bool
+    start_line: int
+    start_col: int
+    end_line: int
+    end_col: int
+    scope: str | None = None
+    signature: str | None = None
+    extent: tuple[int, int, int, int] | None = None
+    """Definitions: (start_line, start_col, end_line, end_col) of the whole definition."""
+
+
+@dataclass(frozen=True, slots=True)
+class ImportRecord:
+    """One imported name: ``from module import name as alias`` (Python), ``import {name as
+    alias} from "module"`` (JS/TS), ``use module::name`` (Rust), ``import "module"`` (Go),
+    ``#include "module"`` (C/C++). ``module`` is written as in the source (relative imports
+    keep their dots or ``./``)."""
+
+    module: str | None
+    name: str
+    alias: str | None
+    line: int
+
+
+@dataclass(slots=True)
+class FileTags:
+    """Everything extracted from one file."""
+
+    tags: list[Tag]
+    imports: list[ImportRecord]
+    lines: int
+    has_error: bool
+
+
+def count_lines(source: bytes) -> int:
+    """Number of lines, counting a last line without a trailing newline."""
+    if not source:
+        return 0
+    n = source.count(b"\n")
+    return n if source.endswith(b"\n") else n + 1
+
+
+def extract_tags(source: bytes, language: str, path: str = "") -> list[Tag]:
+    """Definitions and references in ``source``, in document order.
+
+    Never raises on bad input (invalid UTF-8, syntax errors, unknown language): logs and
+    returns whatever could be extracted. ``path`` is only used in log lines.
+    """
+    return extract_file(source, language, path).tags
+
+
+# (role capture name, is_definition, kind) per pattern index, per language; False = no role.
+_pattern_roles: dict[str, dict[int, tuple[str, bool, str] | bool]] = {}
+
+
+def _role_for(language: str, pattern: int, keys: Sequence[str]) -> tuple[str, bool, str] | bool:
+    role: tuple[str, bool, str] | bool = False
+    for cap in keys:
+        if cap.startswith("definition."):
+            role = (cap, True, cap[11:])
+            break
+        if cap.startswith("reference."):
+            role = (cap, False, cap[10:])
+            break
+    if role is False:
+        log.warning(
+            "%s tags query: pattern %d has no @definition/@reference capture", language, pattern
+        )
+    _pattern_roles.setdefault(language, {})[pattern] = role
+    return role
+
+
+def _signature(source: bytes, ext_start: int, name_start: int) -> str:
+    line_start = source.rfind(b"\n", 0, name_start) + 1
+    line_end = source.find(b"\n", name_start)
+    if line_end < 0:
+        line_end = len(source)
+    line = source[line_start:line_end].strip()
+    if ext_start < line_start:
+        first = source.rfind(b"\n", 0, ext_start) + 1
+        keep = [
+            stripped
+            for raw in source[first:line_start].split(b"\n")
+            if (stripped := raw.strip()) and not stripped.startswith(_SKIP_PREFIX_LINES)
+        ]
+        if 0 < len(keep) <= 2:
+            line = b" ".join([*keep, line])
+    text = line.decode("utf-8", "replace")
+    if len(text) > MAX_SIGNATURE_CHARS:
+        text = text[: MAX_SIGNATURE_CHARS - 1] + "…"
+    return text
+
+
+DefRow = tuple[str, str, int, int, int, int, str | None, str, int, int, int, int]
+"""name, kind, start_line, start_col, end_line, end_col, scope, signature, then the extent's
+start_line, start_col, end_line, end_col."""
+RefRow = tuple[str, str, int, int, int, int, str | None]
+"""name, kind, start_line, start_col, end_line, end_col, scope."""
+
+
+@dataclass(slots=True)
+class RawFileTags:
+    """:class:`FileTags` as plain tuples: cheap to pickle and to store."""
+
+    defs: list[DefRow]
+    refs: list[RefRow]
+    imports: list[ImportRecord]
+    lines: int
+    has_error: bool
+
+
+def extract_file(source: bytes, language: str, path: str = "") -> FileTags:
+    """Tags and import records of one file. Never raises; see :func:`extract_tags`."""
+    raw = extract_raw(source, language, path)
+    tags = [
+        Tag(d[0], d[1], True, d[2], d[3], d[4], d[5], d[6], d[7], (d[8], d[9], d[10], d[11]))
+        for d in raw.defs
+    ]
+    tags.extend(Tag(r[0], r[1], False, r[2], r[3], r[4], r[5], r[6]) for r in raw.refs)
+    tags.sort(key=_tag_order)
+    return FileTags(tags, raw.imports, raw.lines, raw.has_error)
+
+
+def _tag_order(tag: Tag) -> tuple[int, int, bool]:
+    return (tag.start_line, tag.start_col, not tag.is_definition)
+
+
+def extract_raw(source: bytes, language: str, path: str = "") -> RawFileTags:
+    """Like :func:`extract_file` but as tuples (definitions and references each in document
+    order). Never raises."""
+    lines = count_lines(source)
+    parser = get_parser(language)
+    query = get_tags_query(language)
+    if parser is None or query is None:
+        return RawFileTags([], [], [], lines, False)
+    try:
+        tree = parser.parse(source)
+    except (ValueError, RuntimeError, MemoryError):
+        log.warning("%s: tree-sitter could not parse this %s file", path or "<buffer>", language)
+        return RawFileTags([], [], [], lines, True)
+    root = tree.root_node
+    has_error = root.has_error
+    try:
+        matches = tree_sitter.QueryCursor(query).matches(root)
+    except (ValueError, RuntimeError, MemoryError):
+        log.warning("%s: tags query failed on this %s file", path or "<buffer>", language)
+        return RawFileTags([], [], [], lines, has_error)
+    del tree, root
+    try:
+        return _collect(source, language, matches, lines, has_error)
+    except (ValueError, KeyError, IndexError, TypeError, AttributeError):
+        # Defensive: a query capturing something unexpected must not sink the whole index.
+        log.exception("%s: cannot extract %s tags", path or "<buffer>", language)
+        return RawFileTags([], [], [], lines, has_error)
+
+
+def _collect(
+    source: bytes,
+    language: str,
+    matches: list[tuple[int, dict[str, list[tree_sitter.Node]]]],
+    lines: int,
+    has_error: bool,
+) -> RawFileTags:
+    roles = _pattern_roles.get(language) or {}
+    # Deduplicate by name node: several patterns may capture the same identifier; the first
+    # pattern in the query file wins (queries list specific patterns before general ones).
+    defs: dict[int, tuple] = {}  # name start byte -> raw definition
+    refs: dict[tuple[int, str], tuple] = {}  # (name start byte, kind) -> raw reference
+    imports: list[ImportRecord] = []
+    for pattern, caps in matches:
+        role = roles.get(pattern)
+        if role is None:
+            role = _role_for(language, pattern, list(caps))
+            roles = _pattern_roles[language]
+        if role is False or role is True:  # no role capture in this pattern
+            continue
+        name_nodes = caps.get("name")
+        if not name_nodes:
+            continue
+        role_name, is_def, kind = role
+        name_node = name_nodes[0]
+        ns = name_node.start_byte
+        if is_def:
+            old = defs.get(ns)
+            if old is not None and old[0] <= pattern:
+                continue
+            ext = caps[role_name][0]
+            scope_nodes = caps.get("scope")
+            defs[ns] = (
+                pattern,
+                kind,
+                name_node,
+                ext.start_byte,
+                ext.end_byte,
+                ext.start_point,
+                ext.end_point,
+                _text(source, scope_nodes[0]) if scope_nodes else None,
+            )
+            continue
+        rkey = (ns, kind)
+        old_ref = refs.get(rkey)
+        if old_ref is not None:
+            if old_ref[0] <= pattern:
+                continue
+        elif kind == "import":
+            module_nodes = caps.get("module")
+            alias_nodes = caps.get("alias")
+            imports.append(
+                ImportRecord(
+                    module=_text(source, module_nodes[0]) if module_nodes else None,
+                    name=_text(source, name_node),
+                    alias=_text(source, alias_nodes[0]) if alias_nodes else None,
+                    line=name_node.start_point[0],
+                )
+            )
+        refs[rkey] = (pattern, kind, name_node)
+
+    # Events in document order: definitions by extent start (outer before inner), then
+    # references by name start. The sequence number keeps the tuples from comparing nodes.
+    events: list[tuple[int, int, int, int, tuple]] = []
+    seq = 0
+    for d in defs.values():
+        events.append((d[3], 0, -d[4], seq, d))
+        seq += 1
+    for (ns, kind), r in refs.items():
+        if kind != "import" and ns in defs:
+            continue  # the identifier being defined is not also a use of itself
+        events.append((ns, 1, 0, seq, r))
+        seq += 1
+    events.sort()
+
+    out_defs: list[tuple[int, DefRow]] = []
+    out_refs: list[RefRow] = []
+    stack: list[tuple[int, str, str]] = []  # (extent end byte, qualified name, kind)
+    for start, is_ref, _neg_end, _seq, raw in events:
+        while stack and stack[-1][0] <= start:
+            stack.pop()
+        parent = stack[-1] if stack else None
+        if is_ref:
+            node = raw[2]
+            sp = node.start_point
+            ep = node.end_point
+            out_refs.append(
+                (
+                    source[start : node.end_byte].decode("utf-8", "replace"),
+                    raw[1],
+                    sp[0],
+                    sp[1],
+                    ep[0],
+                    ep[1],
+                    parent[1] if parent else None,
+                )
+            )
+            continue
+        _pattern, kind, node, ext_start, ext_end, ext_sp, ext_ep, explicit = raw
+        ns = node.start_byte
+        name = source[ns : node.end_byte].decode("utf-8", "replace")
+        if explicit:
+            scope: str | None = f"{parent[1]}.{explicit}" if parent else explicit
+            if kind == "function":
+                kind = "method"
+        else:
+            scope = parent[1] if parent else None
+            if kind == "function" and parent is not None and parent[2] in _CONTAINER_KINDS:
+                kind = "method"
+        sp = node.start_point
+        ep = node.end_point
+        out_defs.append(
+            (
+                ns,
+                (
+                    name,
+                    kind,
+                    sp[0],
+                    sp[1],
+                    ep[0],
+                    ep[1],
+                    scope,
+                    _signature(source, ext_start, ns),
+                    ext_sp[0],
+                    ext_sp[1],
+                    ext_ep[0],
+                    ext_ep[1],
+                ),
+            )
+        )
+        stack.append((ext_end, f"{scope}.{name}" if scope else name, kind))
+
+    out_defs.sort(key=_first)
+    return RawFileTags([d for _, d in out_defs], out_refs, imports, lines, has_error)
+
+
+def _first(item: tuple[int, DefRow]) -> int:
+    return item[0]
+
+
+def _text(source: bytes, node: tree_sitter.Node) -> str:
+    return source[node.start_byte : node.end_byte].decode("utf-8", "replace")
