@@ -157,6 +157,7 @@ def _run_lsp(args: argparse.Namespace, sources: SettingsSources) -> int:
 
 async def doctor(sources: SettingsSources, out: TextIO) -> int:
     from quill.app import Quill
+    from quill.completion.service import describe_prompt_mode
 
     app = Quill(sources)
     try:
@@ -182,6 +183,9 @@ async def doctor(sources: SettingsSources, out: TextIO) -> int:
                 f"  context size: {health.context_size or 'unknown'}; "
                 f"fill-in-the-middle: {health.fim_mode}; one-token probe: {latency}\n"
             )
+            provider = app.router.providers.get(health.name)
+            if provider is not None and health.healthy:
+                out.write(f"  completions use: {describe_prompt_mode(provider)}\n")
             if health.message:
                 out.write(f"  {health.message}\n")
             for warning in health.warnings:

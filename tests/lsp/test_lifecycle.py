@@ -237,3 +237,22 @@ def test_tcp_refuses_non_loopback(env: dict[str, str], workspace: Path) -> None:
     )
     assert done.returncode == 2
     assert b"loopback" in done.stderr
+
+
+def test_did_change_configuration_applies_and_reports(
+    client: RawLspClient, workspace: Path
+) -> None:
+    client.initialize(root=workspace)
+    client.wait_for(lambda m: m.get("method") == "quill/statusChanged")
+    client.notify(
+        "workspace/didChangeConfiguration",
+        {"settings": {"quill": {"endpoint": "http://127.0.0.1:9/v1", "chat": {"maxTokens": -5}}}},
+    )
+    shown = client.wait_for(lambda m: m.get("method") == "window/showMessage")
+    assert "chat.maxTokens" in shown["params"]["message"]
+    changed = client.wait_for(
+        lambda m: m.get("method") == "quill/statusChanged" and m["params"]["kind"] == "Warning"
+    )
+    assert "endpoint" in changed["params"]["message"]
+    status = client.response(client.request("quill/status"))["result"]
+    assert [m["name"] for m in status["models"]] == ["local", "endpoint"]

@@ -426,15 +426,7 @@ class CompletionService:
 
     @staticmethod
     def _prompt_mode(provider: ModelProvider) -> tuple[PromptMode, FimTemplate | None]:
-        mode = provider.fim_mode()
-        if mode == "infill":
-            return "infill", None
-        if mode == "chat":
-            return "chat", None
-        template = select_fim_template(getattr(provider, "model", "") or "")
-        if template is not None:
-            return "template", template
-        return "chat", None
+        return prompt_mode_for(provider)
 
     def _counter(self, provider: ModelProvider) -> CountTokens:
         def count(text: str) -> int:
@@ -557,3 +549,26 @@ def _trim_for_budget(prefix: str, suffix: str, budget: int) -> tuple[str, str]:
         head = head[newline + 1 :] if newline != -1 else head
     tail = suffix[:limit]
     return head, tail
+
+
+def describe_prompt_mode(provider: ModelProvider) -> str:
+    """How completions will be asked of ``provider``, in words (for ``quill doctor``)."""
+    mode, template = prompt_mode_for(provider)
+    if mode == "infill":
+        return "llama.cpp /infill"
+    if mode == "template" and template is not None:
+        return f"FIM template `{template.family}`"
+    return "chat hole-filler prompt"
+
+
+def prompt_mode_for(provider: ModelProvider) -> tuple[PromptMode, FimTemplate | None]:
+    """Choose the completion prompt for a model: /infill, a FIM template, or chat."""
+    mode = provider.fim_mode()
+    if mode == "infill":
+        return "infill", None
+    if mode == "chat":
+        return "chat", None
+    template = select_fim_template(getattr(provider, "model", "") or "")
+    if template is not None:
+        return "template", template
+    return "chat", None

@@ -7,9 +7,9 @@ that ``r`` references and ``d`` defines, weighted
 
 where ``k(i)`` is the number of files defining ``i`` (a reference to a name defined in many
 places says little about each of them) and ``m(i)`` depends on the name's shape: long
-snake_case / camelCase names ×10 (distinctive), names starting with ``_`` ×0.1 (private or
-dunder), names of one or two characters ×0.1, and, per request, identifiers mentioned near the
-cursor ×10. A file that defines ``i`` itself is assumed to use its own definition (no edges
+snake_case / camelCase names x10 (distinctive), names starting with ``_`` x0.1 (private or
+dunder), names of one or two characters x0.1, and, per request, identifiers mentioned near the
+cursor x10. A file that defines ``i`` itself is assumed to use its own definition (no edges
 for ``i``), and names defined in more than :data:`MAX_DEFINERS` files are not linked at all.
 
 The edges are kept in memory and updated incrementally: when one file changes, only its own
@@ -198,7 +198,7 @@ class RefGraph:
     # ---------------------------------------------------------------- ranking
 
     def _mention_edges(self, mentioned: Iterable[str]) -> dict[int, dict[int, float]]:
-        """Extra weight (×MENTION_BOOST in total) for edges through mentioned identifiers."""
+        """Extra weight (xMENTION_BOOST in total) for edges through mentioned identifiers."""
         extra: dict[int, dict[int, float]] = {}
         for name in mentioned:
             contrib = self._contributions(name)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from functools import lru_cache
+from functools import cache, lru_cache
 
 __all__ = ["match_tier", "rank_names"]
 
@@ -46,7 +46,7 @@ def _word_match(query: str, name: str) -> bool:
     low = name.lower()
     starts = _boundaries(name)
 
-    @lru_cache(maxsize=None)
+    @cache
     def go(qi: int, ni: int, continuing: bool) -> bool:
         if qi == len(q):
             return True

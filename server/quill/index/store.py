@@ -68,7 +68,11 @@ CREATE TABLE IF NOT EXISTS defs (
 );
 CREATE INDEX IF NOT EXISTS defs_name ON defs(name);
 CREATE INDEX IF NOT EXISTS defs_file ON defs(file_id);
-CREATE TABLE IF NOT EXISTS refs (file_id INTEGER PRIMARY KEY, names TEXT NOT NULL, data BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS refs (
+    file_id INTEGER PRIMARY KEY,
+    names TEXT NOT NULL,
+    data BLOB NOT NULL
+);
 CREATE TABLE IF NOT EXISTS imports (
     file_id INTEGER NOT NULL,
     module TEXT,
@@ -327,6 +331,18 @@ class IndexStore:
                 )
             )
         return out
+
+    def defs_in_scope(self, scope: str, fid: int | None = None) -> list[tuple]:
+        suffix = "." + scope
+        sql = (
+            f"SELECT f.path, f.language, {_prefixed('d')} FROM defs d JOIN files f "
+            "ON f.id = d.file_id WHERE (d.scope = ? OR substr(d.scope, -?) = ?)"
+        )
+        params: list[object] = [scope, len(suffix), suffix]
+        if fid is not None:
+            sql += " AND d.file_id = ?"
+            params.append(fid)
+        return self.conn.execute(sql + " ORDER BY f.path, d.line, d.col", params).fetchall()
 
     def refs_of_file(self, fid: int) -> tuple[str, bytes] | None:
         row = self.conn.execute("SELECT names, data FROM refs WHERE file_id=?", (fid,)).fetchone()

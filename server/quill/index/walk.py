@@ -4,9 +4,11 @@ Rules, in order:
 
 * built-in excludes: version control folders, dependency and virtualenv folders, caches and
   build outputs (:data:`BUILTIN_EXCLUDED_DIRS`), minified bundles (:data:`BUILTIN_EXCLUDED_FILES`);
-* ``.gitignore`` files, nested ones included, plus the ones in folders above the workspace up
-  to the enclosing git repository and that repository's ``.git/info/exclude``: git semantics
-  (a deeper file overrides a shallower one, ``!`` re-includes);
+* ``.gitignore`` files inside the workspace, nested ones included, and ``.git/info/exclude``
+  when the workspace is a repository's root: git semantics (a deeper file overrides a
+  shallower one, ``!`` re-includes). Ignore files in folders *above* the workspace are not
+  read (like VS Code's search, whose ``search.useParentIgnoreFiles`` is off by default): a
+  workspace opened inside another repository's ignored folder is still indexed;
 * ``.quillignore`` files, same syntax, read after ``.gitignore`` in the same folder (so they can
   override it), and ``extra_excludes`` patterns (relative to the workspace root);
 * only files whose extension belongs to a supported language;
@@ -107,18 +109,13 @@ class WalkResult:
 
 @dataclass(frozen=True, slots=True)
 class _Spec:
-    """One ignore file. ``base``: its folder relative to the workspace root ("" = the root).
-    ``prefix``: for ignore files above the workspace, the path from their folder down to the
-    workspace root (their patterns see ``prefix/rel``); ``None`` otherwise."""
+    """One ignore file; ``base`` is its folder relative to the workspace root ("" = root)."""
 
     base: str
     spec: GitIgnoreSpec
-    prefix: str | None = None
 
     def check(self, rel: str, is_dir: bool) -> bool | None:
-        if self.prefix is not None:
-            path = f"{self.prefix}/{rel}" if self.prefix else rel
-        elif self.base:
+        if self.base:
             if not rel.startswith(self.base + "/"):
                 return None
             path = rel[len(self.base) + 1 :]
@@ -135,38 +132,13 @@ class IgnoreRules:
         self._dir_specs: dict[str, tuple[_Spec, ...]] = {}
         builtin = GitIgnoreSpec.from_lines(BUILTIN_EXCLUDED_FILES)
         self._base: list[_Spec] = [_Spec("", builtin)]
-        self._base.extend(self._ancestor_specs())
+        self._base.extend(self._git_exclude())
         if extra_excludes:
             self._base.append(_Spec("", GitIgnoreSpec.from_lines(list(extra_excludes))))
 
-    def _ancestor_specs(self) -> list[_Spec]:
-        """Ignore files of the enclosing git repository, above the workspace root."""
-        specs: list[_Spec] = []
-        if (self.root / ".git").exists():
-            return self._read_git_exclude(self.root, "")
-        parts: list[str] = []
-        current = self.root
-        chain: list[tuple[Path, str]] = []
-        while current.parent != current:
-            parts.insert(0, current.name)
-            current = current.parent
-            prefix = "/".join(parts)
-            chain.append((current, prefix))
-            if (current / ".git").exists():
-                for folder, pre in reversed(chain):
-                    for name in IGNORE_FILES:
-                        spec = _load_spec(folder / name)
-                        if spec is not None:
-                            specs.append(_Spec("", spec, pre))
-                specs.extend(self._read_git_exclude(current, prefix))
-                return specs
-        return []
-
-    def _read_git_exclude(self, git_root: Path, prefix: str) -> list[_Spec]:
-        spec = _load_spec(git_root / ".git" / "info" / "exclude")
-        if spec is None:
-            return []
-        return [_Spec("", spec, prefix)]
+    def _git_exclude(self) -> list[_Spec]:
+        spec = _load_spec(self.root / ".git" / "info" / "exclude")
+        return [_Spec("", spec)] if spec is not None else []
 
     def specs_for(self, rel_dir: str) -> tuple[_Spec, ...]:
         """All specs that apply inside ``rel_dir`` (shallowest first)."""

@@ -19,8 +19,8 @@ log = logging.getLogger(__name__)
 
 __all__ = [
     "REF_FIELDS",
-    "REF_KIND_CODES",
     "REF_KINDS_BY_CODE",
+    "REF_KIND_CODES",
     "FileResult",
     "pack_refs",
     "parse_batch",

@@ -108,3 +108,22 @@ async def test_missing_model_file_is_reported_not_raised(tmp_path: Path) -> None
         ):
             pass
     await provider.aclose()
+
+
+async def test_without_llama_cpp_the_message_says_how_to_get_a_model(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from quill.app import Quill
+    from quill.models import local as local_module
+
+    monkeypatch.setattr(local_module, "llama_cpp_available", lambda: False)
+    app = Quill()
+    try:
+        health = await app.check_models()
+        assert not health[0].healthy
+        assert "llama-cpp-python is not installed" in health[0].message
+        assert "make setup" in health[0].message
+        status = app.status()
+        assert status.kind == "Error" and "make setup" in status.message
+    finally:
+        await app.aclose()
