@@ -64,7 +64,7 @@ class ModelSettings(_Section):
         2048, ge=256, le=1_048_576, description="Context window in tokens (`local` loads it)."
     )
     threads: int | None = Field(
-        None, ge=1, le=256, description="CPU threads for `local` (default: all cores)."
+        None, ge=1, le=256, description="CPU threads for `local` (default: half the cores)."
     )
     fim: Literal["auto", "infill", "template", "chat"] = Field(
         "auto",
@@ -129,6 +129,13 @@ class CompletionSettings(_Section):
     max_tokens: int = Field(64, ge=1, le=4096, description="Longest completion, in tokens.")
     context_tokens: int = Field(
         1024, ge=64, le=131_072, description="Token budget for the completion prompt."
+    )
+    embedded_context_tokens: int = Field(
+        384,
+        ge=64,
+        le=131_072,
+        description="Token budget for the completion prompt when the embedded model answers "
+        "(small: on a CPU every prompt token costs time).",
     )
 
 

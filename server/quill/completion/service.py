@@ -40,10 +40,17 @@ PromptMode = Literal["infill", "template", "chat"]
 CountTokens = Callable[[str], int]
 
 #: lines of the document around the cursor that the gate's parse looks at
-GATE_WINDOW_ABOVE = 120
+GATE_WINDOW_ABOVE = 60
 GATE_WINDOW_BELOW = 20
 #: a line longer than this (minified or generated code) gets no completion
 MAX_LINE_CHARS = 4000
+#: characters around the cursor the post-filters look at
+POSTFILTER_WINDOW = 1000
+#: the prompt's first line moves in steps of this many lines, so that while the user types
+#: the prompt keeps its beginning and the model's prefix (KV) cache keeps hitting
+PREFIX_START_GRID = 16
+DEFAULT_CHARS_PER_TOKEN = 3.2
+CALIBRATE_EVERY = 16
 
 
 @dataclass(frozen=True)
@@ -97,34 +104,46 @@ class CompletionOutcome:
         return max(0.0, self.total_ms - self.model_ms)
 
 
+def estimate_tokens(text: str) -> int:
+    """A calibrated estimate for code when no tokenizer is at hand (~3.5 chars a token)."""
+    return (len(text) * 2 + 6) // 7
+
+
 @dataclass
 class PromptRecord:
-    """The last prompt sent, with where its parts came from (``quill.lastPrompt``)."""
+    """The last prompt sent, with where its parts came from (``quill.lastPrompt``).
+
+    Exact token counts are made when the record is read, not on the typing path.
+    """
 
     uri: str
     model: str
     mode: PromptMode
     prompt: str | list[dict[str, str]]
     sections: list[dict[str, Any]]
-    prefix_tokens: int
-    suffix_tokens: int
-    context_tokens: int
+    prefix: str
+    suffix: str
+    context: str
     budget_tokens: int
     dropped_sources: list[str] = field(default_factory=list)
     completion: str = ""
+    count_tokens: CountTokens = estimate_tokens
 
     def to_json(self) -> dict[str, Any]:
+        count = self.count_tokens
+        prefix, suffix = count(self.prefix), count(self.suffix)
+        context = count(self.context) if self.context else 0
         return {
             "uri": self.uri,
             "model": self.model,
             "mode": self.mode,
             "prompt": self.prompt,
-            "sections": self.sections,
+            "sections": [dict(s, tokens=count(s["text"])) for s in self.sections],
             "tokens": {
-                "prefix": self.prefix_tokens,
-                "suffix": self.suffix_tokens,
-                "context": self.context_tokens,
-                "total": self.prefix_tokens + self.suffix_tokens + self.context_tokens,
+                "prefix": prefix,
+                "suffix": suffix,
+                "context": context,
+                "total": prefix + suffix + context,
                 "budget": self.budget_tokens,
             },
             "droppedSources": self.dropped_sources,
@@ -145,9 +164,7 @@ class CompletionMetrics:
         self.partially_accepted = 0
 
     def record(self, outcome: CompletionOutcome) -> None:
-        self.requests += 1
-        if outcome.model_called:
-            self.model_calls += 1
+        self.requests += 1  # model_calls is counted when the call starts
         if outcome.suggestions:
             self.latencies_ms.append(outcome.total_ms)
         if outcome.model_called or outcome.from_cache:
@@ -177,11 +194,6 @@ def percentile(values: Sequence[float] | deque[float], pct: float) -> float | No
     ordered = sorted(values)
     k = min(len(ordered) - 1, max(0, round(pct / 100 * (len(ordered) - 1))))
     return round(ordered[k], 3)
-
-
-def estimate_tokens(text: str) -> int:
-    """A calibrated estimate for code when no tokenizer is at hand (~3.5 chars a token)."""
-    return (len(text) * 2 + 6) // 7
 
 
 class RecentEdits:
@@ -243,6 +255,8 @@ class CompletionService:
         self.recent_edits = RecentEdits()
         self.metrics = CompletionMetrics()
         self.last_prompt: PromptRecord | None = None
+        self._chars_per_token: dict[str, float] = {}
+        self._calibrations = 0
         #: the front door's per-document request supervisor, for its counters
         self.supervisor: RequestSupervisor | None = None
         self._shown: dict[str, Suggestion] = {}
@@ -304,7 +318,7 @@ class CompletionService:
         if len(line_text) > MAX_LINE_CHARS:
             return CompletionOutcome([], "line too long")
         column = utf16_to_index(line_text, req.character)
-        offset = sum(len(x) + 1 for x in lines[: req.line]) + column
+        offset = sum(map(len, lines[: req.line])) + req.line + column
         prefix, suffix = req.text[:offset], req.text[offset:]
 
         choice = self._choose_model()
@@ -333,15 +347,23 @@ class CompletionService:
             return CompletionOutcome([], "stale")
 
         mode, template = self._prompt_mode(provider)
-        budget = settings.context_tokens
-        count = self._counter(provider)
+        budget = (
+            settings.embedded_context_tokens
+            if provider.provider == "local"
+            else settings.context_tokens
+        )
+        count = self._estimator(provider)
         head, tail = _trim_for_budget(prefix, suffix, budget)
         sections, dropped = await self._gather_context(req, head, budget, count)
         context_budget = budget // 4
         kept = fit_sections(sections, context_budget, count) if sections else []
         context_text = "".join(s.text if s.text.endswith("\n") else s.text + "\n" for s in kept)
         used_context = count(context_text) if context_text else 0
-        cut_prefix, cut_suffix = cut_prefix_suffix(head, tail, budget - used_context, count)
+        cut_prefix, cut_suffix = cut_prefix_suffix(
+            head, tail, budget - used_context, count, prefix_share=0.8
+        )
+        cut_prefix = _snap_prefix_start(cut_prefix, req.line)
+        self._calibrate(provider, cut_prefix)
 
         options = GenerationOptions(
             max_tokens=settings.max_tokens,
@@ -371,14 +393,16 @@ class CompletionService:
             model=name,
             mode=mode,
             prompt=prompt,
-            sections=[{"source": s.source, "tokens": count(s.text), "text": s.text} for s in kept],
-            prefix_tokens=count(cut_prefix),
-            suffix_tokens=count(cut_suffix),
-            context_tokens=used_context,
+            sections=[{"source": s.source, "text": s.text} for s in kept],
+            prefix=cut_prefix,
+            suffix=cut_suffix,
+            context=context_text,
             budget_tokens=budget,
             dropped_sources=dropped,
+            count_tokens=self._exact_counter(provider),
         )
 
+        self.metrics.model_calls += 1
         on_model_call()
         model_started = time.perf_counter()
         try:
@@ -400,8 +424,8 @@ class CompletionService:
                 raw = ""
         text = postprocess(
             raw,
-            prefix=prefix[-4000:],
-            suffix=suffix[:4000],
+            prefix=prefix[-POSTFILTER_WINDOW:],
+            suffix=suffix[:POSTFILTER_WINDOW],
             multiline=decision.multiline,
             language=req.language,
         )
@@ -428,12 +452,35 @@ class CompletionService:
     def _prompt_mode(provider: ModelProvider) -> tuple[PromptMode, FimTemplate | None]:
         return prompt_mode_for(provider)
 
-    def _counter(self, provider: ModelProvider) -> CountTokens:
+    def _estimator(self, provider: ModelProvider) -> CountTokens:
+        """Token estimate calibrated to this model's tokenizer (cheap: no tokenizer call)."""
+        chars_per_token = self._chars_per_token.get(provider.model_id, DEFAULT_CHARS_PER_TOKEN)
+
+        def count(text: str) -> int:
+            return int(len(text) / chars_per_token) + 1
+
+        return count
+
+    @staticmethod
+    def _exact_counter(provider: ModelProvider) -> CountTokens:
         def count(text: str) -> int:
             exact = provider.count_tokens(text)
             return exact if exact is not None else estimate_tokens(text)
 
         return count
+
+    def _calibrate(self, provider: ModelProvider, sample: str) -> None:
+        """Now and then, count ``sample`` exactly and adjust the chars-per-token ratio."""
+        self._calibrations += 1
+        if len(sample) < 200 or (self._calibrations - 1) % CALIBRATE_EVERY:
+            return
+        exact = provider.count_tokens(sample)
+        if not exact:
+            return
+        old = self._chars_per_token.get(provider.model_id, DEFAULT_CHARS_PER_TOKEN)
+        measured = len(sample) / exact
+        # Err towards fewer chars a token (more tokens): staying under budget matters more.
+        self._chars_per_token[provider.model_id] = 0.5 * old + 0.5 * measured * 0.95
 
     def _gate(self, req: CompletionRequest, lines: list[str]) -> Any:
         start = max(0, req.line - GATE_WINDOW_ABOVE)
@@ -538,6 +585,22 @@ def _has_complete_line(text: str, chat: bool) -> bool:
             continue
         return True
     return False
+
+
+def _snap_prefix_start(prefix: str, cursor_line: int) -> str:
+    """Drop a few more lines from the top so the first line is on a fixed grid."""
+    kept_lines = prefix.count("\n")
+    first = cursor_line - kept_lines
+    if first <= 0:
+        return prefix
+    snapped = -(-first // PREFIX_START_GRID) * PREFIX_START_GRID
+    drop = snapped - first
+    if drop <= 0 or drop >= kept_lines:
+        return prefix
+    cut = 0
+    for _ in range(drop):
+        cut = prefix.index("\n", cut) + 1
+    return prefix[cut:]
 
 
 def _trim_for_budget(prefix: str, suffix: str, budget: int) -> tuple[str, str]:
