@@ -83,6 +83,12 @@ def build_parser() -> argparse.ArgumentParser:
     bench_index.add_argument(
         "--no-compare", action="store_true", help="skip universal-ctags and aider"
     )
+    bench_completion = bench_sub.add_parser(
+        "completion", help="replay typing against `quill lsp` and measure completions"
+    )
+    bench_completion.add_argument("path", nargs="?", type=Path)
+    bench_completion.add_argument("--keystrokes", type=int, default=300)
+    bench_completion.add_argument("--seed", type=int, default=0)
     return parser
 
 
@@ -127,6 +133,15 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             path = Path(sysconfig.get_paths()["stdlib"])
         return run_index_bench(path, sys.stdout, compare=not args.no_compare)
+    if args.command == "bench" and args.bench == "completion":
+        from quill.bench.completion_bench import run_completion_bench
+
+        return run_completion_bench(
+            args.path or Path(__file__).resolve().parent,
+            sys.stdout,
+            keystrokes=args.keystrokes,
+            seed=args.seed,
+        )
     return 2
 
 
