@@ -8,18 +8,24 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable, Coroutine
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from quill.completion.service import CompletionService
 from quill.config import Settings, SettingsProblem, SettingsSources
+from quill.context.workspace import definitions_source, repo_map_source
+from quill.index.records import IndexStats
+from quill.index.service import WorkspaceIndex
 from quill.models.base import ChatMessage, GenerationOptions, ModelHealth
 from quill.models.router import ModelRouter, RoutedStream
 from quill.prompts import read_prompt
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 StatusKind = Literal["Normal", "Warning", "Error", "Inactive"]
 
@@ -138,6 +144,18 @@ class Quill:
             lambda: self.settings.completion,
             parser_for=_parser_for,
         )
+        self.index: WorkspaceIndex | None = None
+        #: workspace-relative paths of the documents open in the editor (set by a front door)
+        self.open_paths: Callable[[], list[str]] = list
+        self._index_writer = ThreadPoolExecutor(1, thread_name_prefix="quill-index")
+        self._index_reader = ThreadPoolExecutor(2, thread_name_prefix="quill-index-read")
+        self.completion.context_sources = [
+            ("definitions", definitions_source(lambda: self.index)),
+            (
+                "repo_map",
+                repo_map_source(lambda: self.index, lambda: self.open_paths(), self._recent_paths),
+            ),
+        ]
 
     @property
     def workspace(self) -> Path | None:
@@ -289,6 +307,64 @@ class Quill:
             used += cost
         return "".join(kept) + "\n… (truncated)\n"
 
+    # ---------------------------------------------------------------- index
+
+    def _recent_paths(self) -> list[str]:
+        return [p for p in self.completion.recent_edits.paths() if p]
+
+    async def start_index(
+        self, progress: Callable[[int, int], None] | None = None
+    ) -> IndexStats | None:
+        """Open the workspace index and bring it up to date (cold or warm), off the loop."""
+        root = self.workspace
+        options = self.settings.index
+        if root is None or not options.enabled:
+            return None
+        loop = asyncio.get_running_loop()
+
+        def open_index() -> WorkspaceIndex:
+            cache = Path(options.cache_dir).expanduser() if options.cache_dir else None
+            return WorkspaceIndex(
+                root,
+                cache,
+                max_file_bytes=options.max_file_bytes,
+                extra_excludes=options.exclude,
+            )
+
+        index = await loop.run_in_executor(self._index_writer, open_index)
+        self.index = index
+        started = time.perf_counter()
+        # The cold walk runs on its own thread so editor updates are not queued behind it.
+        stats = await asyncio.to_thread(index.index_all, progress)
+        log.info(
+            "indexed %d files (%d parsed) in %.2fs",
+            stats.files,
+            stats.parsed,
+            time.perf_counter() - started,
+        )
+        return stats
+
+    async def index_call(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run a read of the index off the event loop."""
+        return await asyncio.get_running_loop().run_in_executor(self._index_reader, fn, *args)
+
+    async def index_update(self, path: Path, text: str | None = None) -> None:
+        """An editor buffer (``text``) or a file on disk (``None``) changed."""
+        index = self.index
+        if index is None:
+            return
+        await asyncio.get_running_loop().run_in_executor(
+            self._index_writer, index.update_file, path, text
+        )
+
+    async def index_remove(self, path: Path) -> None:
+        index = self.index
+        if index is None:
+            return
+        await asyncio.get_running_loop().run_in_executor(
+            self._index_writer, index.remove_file, path
+        )
+
     # ------------------------------------------------------------ lifecycle
 
     def busy(self, delta: int) -> None:
@@ -297,6 +373,11 @@ class Quill:
     async def aclose(self) -> None:
         await self.tasks.cancel_all()
         await self.router.aclose()
+        index, self.index = self.index, None
+        if index is not None:
+            await asyncio.get_running_loop().run_in_executor(self._index_writer, index.close)
+        self._index_writer.shutdown(wait=False, cancel_futures=True)
+        self._index_reader.shutdown(wait=False, cancel_futures=True)
 
 
 def _parser_for(language: str) -> Any:

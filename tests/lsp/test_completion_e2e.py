@@ -11,7 +11,7 @@ from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 
 from tests.conftest import REPO_ROOT, clean_environment
 
-from .test_server_e2e import plain
+from .test_server_e2e import accept_registrations, plain
 
 WORKSPACE = REPO_ROOT / "tests" / "fixtures" / "e2e"
 SOURCE = "import math\n\n\ndef circle_area(radius):\n    \n"
@@ -23,6 +23,7 @@ CONFIG = ClientServerConfig(
 
 
 async def _start(client: LanguageClient, capabilities: types.ClientCapabilities) -> None:
+    accept_registrations(client)
     client.init_result = await client.initialize_session(  # type: ignore[attr-defined]
         types.InitializeParams(capabilities=capabilities, root_uri=WORKSPACE.as_uri())
     )

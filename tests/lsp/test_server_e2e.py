@@ -28,6 +28,17 @@ def plain(value: Any) -> Any:
     return value
 
 
+def accept_registrations(client: LanguageClient) -> list[Any]:
+    """Answer ``client/registerCapability`` as an editor does; returns what was registered."""
+    registered: list[Any] = []
+
+    @client.feature(types.CLIENT_REGISTER_CAPABILITY)
+    def on_register(ls: LanguageClient, params: types.RegistrationParams) -> None:
+        registered.extend(params.registrations)
+
+    return registered
+
+
 @pytest_lsp.fixture(
     config=ClientServerConfig(
         server_command=[sys.executable, "-m", "quill.cli", "lsp", "--stdio"],
@@ -42,6 +53,7 @@ async def client(lsp_client: LanguageClient):
         statuses.append(plain(params))
 
     lsp_client.statuses = statuses  # type: ignore[attr-defined]
+    lsp_client.registered = accept_registrations(lsp_client)  # type: ignore[attr-defined]
     await lsp_client.initialize_session(
         types.InitializeParams(
             capabilities=client_capabilities("visual-studio-code"),

@@ -8,25 +8,13 @@ boundaries, keeping the lines nearest to the cursor.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
+
+from quill.context.sections import ContextSection
 
 __all__ = ["ContextSection", "cut_prefix_suffix", "fit_sections"]
 
 CountTokens = Callable[[str], int]
-
-
-@dataclass(frozen=True)
-class ContextSection:
-    """A piece of context for the model: where it comes from, its text, how much it matters.
-
-    ``source`` is a free label such as ``"repo_map"``, ``"definition"`` or
-    ``"recent_edit"``; a higher ``priority`` is kept first.
-    """
-
-    source: str
-    text: str
-    priority: float = 0.0
-    truncated: bool = False
 
 
 def fit_sections(

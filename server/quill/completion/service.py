@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from quill.completion.cache import CompletionCache
-from quill.completion.context_budget import ContextSection, cut_prefix_suffix, fit_sections
+from quill.completion.context_budget import cut_prefix_suffix, fit_sections
 from quill.completion.debounce import AdaptiveDebouncer, RequestSupervisor
 from quill.completion.fim import (
     FimTemplate,
@@ -30,6 +30,7 @@ from quill.completion.fim import (
 from quill.completion.gate import decide, utf16_to_index
 from quill.completion.postfilter import postprocess
 from quill.config import CompletionSettings
+from quill.context.sections import ContextQuery, ContextSection, ContextSource
 from quill.models.base import GenerationOptions, ModelProvider
 from quill.models.errors import ModelError
 from quill.models.router import ModelRouter
@@ -63,22 +64,6 @@ class CompletionRequest:
     language: str | None = None  # tree-sitter language name (python, tsx, ...)
     path: str | None = None  # workspace-relative path, for the prompt
     invoked: bool = False  # asked for explicitly: no debounce
-
-
-@dataclass(frozen=True)
-class ContextQuery:
-    """What a context source gets to decide what the model should see."""
-
-    uri: str
-    path: str | None
-    language: str | None
-    text: str
-    line: int
-    prefix: str
-    budget_tokens: int
-
-
-ContextSource = Callable[[ContextQuery], Sequence[ContextSection]]
 
 
 @dataclass
@@ -208,6 +193,14 @@ class RecentEdits:
                 del self._edits[i]
                 break
         self._edits.append((uri, path, line))
+
+    def paths(self) -> list[str]:
+        """Workspace-relative paths of the recently edited documents, newest first."""
+        out: list[str] = []
+        for _, path, _ in reversed(self._edits):
+            if path and path not in out:
+                out.append(path)
+        return out
 
     def forget(self, uri: str) -> None:
         kept = [e for e in self._edits if e[0] != uri]

@@ -55,6 +55,18 @@ def language_of(uri: str, language_id: str | None) -> str | None:
     return None
 
 
+def workspace_path(root: Path | None, path: str | None) -> str | None:
+    """``path`` relative to the workspace ("/"-separated), else its file name."""
+    if not path:
+        return None
+    if root is not None:
+        try:
+            return Path(path).resolve().relative_to(root).as_posix()
+        except (ValueError, OSError):
+            pass
+    return Path(path).name
+
+
 def _suggestion_id(item: Any) -> str | None:
     command = item.get("command") if isinstance(item, dict) else getattr(item, "command", None)
     args = (
@@ -78,15 +90,7 @@ def register_completion_features(server: QuillLanguageServer) -> None:
         document = ls.workspace.text_documents.get(uri)
         if document is None:
             return None  # unknown document: nothing to complete
-        root = ls.app.workspace
-        path = document.path
-        rel: str | None = None
-        if path:
-            try:
-                rel = Path(path).resolve().relative_to(root).as_posix() if root else None
-            except ValueError:
-                rel = None
-            rel = rel or Path(path).name
+        rel = workspace_path(ls.app.workspace, document.path)
         return CompletionRequest(
             uri=uri,
             text=document.source,
@@ -247,18 +251,18 @@ def register_completion_features(server: QuillLanguageServer) -> None:
         record = ls.app.completion.last_prompt
         return record.to_json() if record else None
 
-    @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
-    def did_change(ls: QuillLanguageServer, params: types.DidChangeTextDocumentParams) -> None:
-        uri = params.text_document.uri
-        document = ls.workspace.text_documents.get(uri)
-        path = Path(document.path).name if document is not None and document.path else None
-        for change in params.content_changes:
-            if isinstance(change, types.TextDocumentContentChangePartial):
-                ls.app.completion.recent_edits.note(uri, path, change.range.start.line)
 
-    @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
-    def did_close(ls: QuillLanguageServer, params: types.DidCloseTextDocumentParams) -> None:
-        uri = params.text_document.uri
-        ls.app.completion.recent_edits.forget(uri)
-        ls.app.completion.cache.invalidate(uri)
-        supervisor.cancel(uri)
+def note_change(ls: QuillLanguageServer, params: types.DidChangeTextDocumentParams) -> None:
+    """Remember where the user edited (context for later completions)."""
+    uri = params.text_document.uri
+    document = ls.workspace.text_documents.get(uri)
+    path = workspace_path(ls.app.workspace, document.path) if document is not None else None
+    for change in params.content_changes:
+        if isinstance(change, types.TextDocumentContentChangePartial):
+            ls.app.completion.recent_edits.note(uri, path, change.range.start.line)
+
+
+def note_close(ls: QuillLanguageServer, uri: str) -> None:
+    ls.app.completion.recent_edits.forget(uri)
+    ls.app.completion.cache.invalidate(uri)
+    ls.completion_supervisor.cancel(uri)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import socket
+from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -18,7 +19,8 @@ from quill import __version__
 from quill.app import Quill, Status
 from quill.completion.debounce import RequestSupervisor
 from quill.config import SettingsProblem, SettingsSources, unwrap_client_settings
-from quill.lsp.completions import register_completion_features
+from quill.lsp.completions import note_change, note_close, register_completion_features
+from quill.lsp.index_features import UPDATE_DELAY_S, register_index_features
 from quill.lsp.protocol import QuillProtocol
 from quill.models.errors import ModelError
 
@@ -39,6 +41,8 @@ class ModelRequestFailed(JsonRpcException):
 class QuillLanguageServer(LanguageServer):
     protocol: QuillProtocol
     completion_supervisor: RequestSupervisor
+    start_indexing: Callable[[QuillLanguageServer], Coroutine[Any, Any, None]]
+    schedule_index_update: Callable[[QuillLanguageServer, str, float], None]
 
     def __init__(self, app: Quill) -> None:
         super().__init__(
@@ -90,7 +94,35 @@ def create_server(sources: SettingsSources | None = None) -> QuillLanguageServer
         return document.source if document is not None else None
 
     app.completion.read_document = read_open_document
+
+    def open_paths() -> list[str]:
+        root = app.workspace
+        out: list[str] = []
+        for document in list(server.workspace.text_documents.values()):
+            if root is not None and document.path:
+                try:
+                    out.append(Path(document.path).resolve().relative_to(root).as_posix())
+                except (ValueError, OSError):
+                    continue
+        return out
+
+    app.open_paths = open_paths
     register_completion_features(server)
+    register_index_features(server)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
+    def on_open(ls: QuillLanguageServer, params: types.DidOpenTextDocumentParams) -> None:
+        ls.schedule_index_update(ls, params.text_document.uri, 0.0)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
+    def on_change(ls: QuillLanguageServer, params: types.DidChangeTextDocumentParams) -> None:
+        note_change(ls, params)
+        ls.schedule_index_update(ls, params.text_document.uri, UPDATE_DELAY_S)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
+    def on_close(ls: QuillLanguageServer, params: types.DidCloseTextDocumentParams) -> None:
+        note_close(ls, params.text_document.uri)
+        ls.schedule_index_update(ls, params.text_document.uri, 0.0)  # back to the disk copy
 
     @server.feature(types.INITIALIZE)
     def on_initialize(ls: QuillLanguageServer, params: types.InitializeParams) -> None:
@@ -114,6 +146,7 @@ def create_server(sources: SettingsSources | None = None) -> QuillLanguageServer
     def on_initialized(ls: QuillLanguageServer, params: types.InitializedParams) -> None:
         ls.report_settings_problems(ls.app.problems)
         ls.app.tasks.spawn(ls.app.check_models(), "check-models")
+        ls.app.tasks.spawn(ls.start_indexing(ls), "index-workspace")
 
     @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
     def on_configuration(

@@ -10,13 +10,8 @@ from pathlib import Path
 import pytest
 
 from quill.app import Quill
-from quill.completion.context_budget import ContextSection
-from quill.completion.service import (
-    CompletionRequest,
-    CompletionService,
-    ContextQuery,
-    looks_like_prose,
-)
+from quill.completion.service import CompletionRequest, CompletionService, looks_like_prose
+from quill.context.sections import ContextQuery, ContextSection
 
 BODY = "import math\n\n\ndef circle_area(radius):\n    \n"
 
