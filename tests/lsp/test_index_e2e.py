@@ -200,7 +200,10 @@ async def test_completion_prompt_sees_definitions_from_other_files(
     client: LanguageClient,
 ) -> None:
     main_uri = uri(client, "app/main.py")
-    text = "from app.geometry import Layout, area\n\n\ndef build():\n    layout = Layout()\n    layout.\n"
+    text = (
+        "from app.geometry import Layout, area\n\n\n"
+        "def build():\n    layout = Layout()\n    layout.\n"
+    )
     client.text_document_did_open(
         types.DidOpenTextDocumentParams(
             text_document=types.TextDocumentItem(
