@@ -22,16 +22,24 @@ re-ranking after a small change converge in a few steps.
 
 from __future__ import annotations
 
+import heapq
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-__all__ = ["MAX_DEFINERS", "RankedDefinition", "RefGraph", "ident_multiplier"]
+__all__ = [
+    "MAX_DEFINERS",
+    "RankedDefinition",
+    "RefGraph",
+    "ident_multiplier",
+    "top_definitions",
+]
 
 MAX_DEFINERS = 40
 MENTION_BOOST = 10.0
 DAMPING = 0.85
 FILE_SHARE = 0.05  # part of a file's rank spread evenly over all its definitions
+FOCUS_FLOW_BOOST = 10.0  # what the focus file references directly comes before the rest
 
 
 def ident_multiplier(name: str) -> float:
@@ -68,39 +76,59 @@ class RefGraph:
         self._out_weight: dict[int, float] = {}
         self._mult: dict[str, float] = {}
         self._last_rank: dict[int, float] = {}
+        self._ignore: dict[int, frozenset[str]] = {}
         self._rank_cache: tuple[object, dict[int, float]] | None = None
 
     # ---------------------------------------------------------------- updates
 
-    def set_file(self, fid: int, defs: Mapping[str, int], refs: Mapping[str, int]) -> None:
-        """Replace what file ``fid`` defines and references (name -> occurrence count)."""
+    def set_file(
+        self,
+        fid: int,
+        defs: Mapping[str, int],
+        refs: Mapping[str, int],
+        ignore: frozenset[str] = frozenset(),
+    ) -> None:
+        """Replace what file ``fid`` defines and references (name -> occurrence count).
+        References to names in ``ignore`` (the file language's built-ins) are kept for
+        :attr:`referencers` but make no edges."""
         old_defs = self.file_defs.get(fid, {})
         old_refs = self.file_refs.get(fid, {})
+        if ignore:
+            self._ignore[fid] = ignore
+        else:
+            self._ignore.pop(fid, None)
+        if old_defs == defs and old_refs == refs:
+            return
         changed = [n for n in old_defs if n not in defs]
         changed.extend(n for n in defs if n not in old_defs)
         if self._out is not None:
             for name in changed:
                 self._apply_ident(name, -1.0, skip=fid)
         for name in old_defs:
-            self._drop(self.definers, name, fid)
+            if name not in defs:
+                self._drop(self.definers, name, fid)
         for name in old_refs:
-            self._drop(self.referencers, name, fid)
+            if name not in refs:
+                self._drop(self.referencers, name, fid)
         if defs:
-            self.file_defs[fid] = dict(defs)
             for name, n in defs.items():
-                self.definers.setdefault(name, {})[fid] = n
+                if old_defs.get(name) != n:
+                    self.definers.setdefault(name, {})[fid] = n
+            self.file_defs[fid] = dict(defs)
         else:
             self.file_defs.pop(fid, None)
         if refs:
-            self.file_refs[fid] = dict(refs)
             for name, n in refs.items():
-                self.referencers.setdefault(name, {})[fid] = n
+                if old_refs.get(name) != n:
+                    self.referencers.setdefault(name, {})[fid] = n
+            self.file_refs[fid] = dict(refs)
         else:
             self.file_refs.pop(fid, None)
         if self._out is not None:
             for name in changed:
                 self._apply_ident(name, 1.0, skip=fid)
-            self._rebuild_out(fid)
+            if changed or old_refs != refs:
+                self._rebuild_out(fid)
         self.version += 1
         self._rank_cache = None
 
@@ -111,6 +139,7 @@ class RefGraph:
             self._out.pop(fid, None)
             self._out_weight.pop(fid, None)
         self._last_rank.pop(fid, None)
+        self._ignore.pop(fid, None)
 
     @staticmethod
     def _drop(index: dict[str, dict[int, int]], name: str, fid: int) -> None:
@@ -147,8 +176,9 @@ class RefGraph:
         if contrib is None or not referencers:
             return
         definers, per = contrib
+        ignore = self._ignore
         for r, n in referencers.items():
-            if r == skip or r in definers:
+            if r == skip or r in definers or name in ignore.get(r, ()):
                 continue
             w = sign * per * math.sqrt(n)
             out = self._out.setdefault(r, {})
@@ -158,13 +188,20 @@ class RefGraph:
                     out[d] = v
                 else:
                     out.pop(d, None)
-            self._out_weight[r] = sum(out.values())
+            if out:
+                self._out_weight[r] = sum(out.values())
+            else:
+                del self._out[r]
+                self._out_weight.pop(r, None)
 
     def _rebuild_out(self, fid: int) -> None:
         assert self._out is not None
         out: dict[int, float] = {}
         contributions = self._contributions
+        ignore = self._ignore.get(fid, frozenset())
         for name, n in self.file_refs.get(fid, {}).items():
+            if name in ignore:
+                continue
             contrib = contributions(name)
             if contrib is None:
                 continue
@@ -207,7 +244,7 @@ class RefGraph:
                 continue
             definers, per = contrib
             for r, n in referencers.items():
-                if r in definers:
+                if r in definers or name in self._ignore.get(r, ()):
                     continue
                 w = (MENTION_BOOST - 1.0) * per * math.sqrt(n)
                 out = extra.setdefault(r, {})
@@ -295,24 +332,44 @@ class RefGraph:
         ranks: Mapping[int, float],
         mentioned: Iterable[str] = (),
         exclude_files: Iterable[int] = (),
+        focus_files: Iterable[int] = (),
+        limit: int | None = None,
     ) -> list[RankedDefinition]:
-        """Spread each file's rank over the definitions it points at, best first.
+        """:meth:`definition_scores`, best first, at most ``limit``."""
+        scores = self.definition_scores(ranks, mentioned, exclude_files, focus_files)
+        return top_definitions(scores, limit)
+
+    def definition_scores(
+        self,
+        ranks: Mapping[int, float],
+        mentioned: Iterable[str] = (),
+        exclude_files: Iterable[int] = (),
+        focus_files: Iterable[int] = (),
+    ) -> dict[tuple[int, str], float]:
+        """Spread each file's rank over the definitions it points at: a score per
+        (defining file, identifier).
 
         A file's rank flows along its out-edges (as in the PageRank step) and lands on the
-        (defining file, identifier) pairs of those edges; on top, :data:`FILE_SHARE` of every
-        file's own rank is spread evenly over its own definitions, so definitions of
-        highly ranked files that nothing references yet still place.
+        (defining file, identifier) pairs of those edges; flows out of ``focus_files`` count
+        :data:`FOCUS_FLOW_BOOST` times, so the focus file's direct dependencies come before
+        its dependencies' dependencies. On top, :data:`FILE_SHARE` of every file's own rank
+        is spread evenly over its own definitions, so definitions of highly ranked files that
+        nothing references yet still place. Files whose rank is below 1% of the uniform
+        rank contribute nothing (their share could not place anyway).
         """
         self.ensure_edges()
         mentioned_set = frozenset(mentioned)
         excluded = set(exclude_files)
-        scores: dict[tuple[int, str], float] = {}
+        focus = set(focus_files)
+        floor = 0.01 / max(1, len(ranks))
         out_weight = self._out_weight
         extra = self._mention_edges(mentioned_set) if mentioned_set else {}
+        contributions = self._contributions
+        sqrt = math.sqrt
         # Identifier flow: sum over referencers first (independent of the definer).
         flow: dict[str, float] = {}
         for r, rr in ranks.items():
-            if rr <= 0.0:
+            if rr <= floor:
                 continue
             w = out_weight.get(r, 0.0)
             e = extra.get(r)
@@ -321,30 +378,53 @@ class RefGraph:
             if w <= 0.0:
                 continue
             f = rr / w
+            if r in focus:
+                f *= FOCUS_FLOW_BOOST
+            ignore = self._ignore.get(r, frozenset())
             for name, n in self.file_refs.get(r, {}).items():
-                contrib = self._contributions(name)
+                if name in ignore:
+                    continue
+                contrib = contributions(name)
                 if contrib is None:
                     continue
                 definers, per = contrib
                 if r in definers:
                     continue
-                boost = MENTION_BOOST if name in mentioned_set else 1.0
-                flow[name] = flow.get(name, 0.0) + f * boost * per * math.sqrt(n)
+                if name in mentioned_set:
+                    per *= MENTION_BOOST
+                flow[name] = flow.get(name, 0.0) + f * per * sqrt(n)
+        scores: dict[tuple[int, str], float] = {}
         for name, value in flow.items():
-            for d in self.definers.get(name, {}):
+            for d in self.definers.get(name, ()):
                 if d not in excluded:
                     key = (d, name)
                     scores[key] = scores.get(key, 0.0) + value
-        for d, defs in self.file_defs.items():
-            if d in excluded:
+        for d, rd in ranks.items():
+            if rd <= floor or d in excluded:
                 continue
-            share = FILE_SHARE * ranks.get(d, 0.0) / len(defs)
-            if share <= 0.0:
+            defs = self.file_defs.get(d)
+            if not defs:
                 continue
+            share = FILE_SHARE * rd / len(defs)
             for name in defs:
                 key = (d, name)
                 boost = MENTION_BOOST if name in mentioned_set else 1.0
                 scores[key] = scores.get(key, 0.0) + share * boost
-        ranked = [RankedDefinition(fid, name, score) for (fid, name), score in scores.items()]
-        ranked.sort(key=lambda r: (-r.rank, r.file_id, r.name))
-        return ranked
+        return scores
+
+
+def top_definitions(
+    scores: Mapping[tuple[int, str], float], limit: int | None = None
+) -> list[RankedDefinition]:
+    """The best ``limit`` scores (all when ``None``), best first; ties by file id and name."""
+    items = scores.items()
+    if limit is None:
+        best = sorted(items, key=_score_order)
+    else:
+        best = heapq.nsmallest(limit, items, key=_score_order)
+    return [RankedDefinition(fid, name, score) for (fid, name), score in best]
+
+
+def _score_order(item: tuple[tuple[int, str], float]) -> tuple[float, int, str]:
+    (fid, name), score = item
+    return (-score, fid, name)

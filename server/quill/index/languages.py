@@ -29,6 +29,7 @@ log = logging.getLogger(__name__)
 
 __all__ = [
     "LanguageSpec",
+    "builtin_names",
     "get_language",
     "get_parser",
     "get_tags_query",
@@ -49,6 +50,7 @@ class LanguageSpec:
     function: str
     tags: tuple[str, ...]
     file_is_module: bool
+    builtins: frozenset[str] = frozenset()
 
 
 @cache
@@ -83,6 +85,7 @@ def language_specs() -> Mapping[str, LanguageSpec]:
                 function=str(entry.get("function", "language")),
                 tags=(tags,) if isinstance(tags, str) else tuple(str(t) for t in tags),
                 file_is_module=bool(entry.get("file_is_module", False)),
+                builtins=frozenset(str(n) for n in entry.get("builtins", ())),
             )
         except (KeyError, TypeError, AttributeError):
             log.error("languages.toml: malformed entry for %r, skipped", name)
@@ -99,12 +102,15 @@ def _extension_map() -> Mapping[str, str]:
 
 
 def language_for_path(path: str | Path) -> str | None:
-    """The language name for a file path, by extension (case-insensitive), or ``None``."""
+    """The language name for a file path, by extension (case-insensitive), or ``None``.
+
+    Cheap: grammars are not loaded here. A language whose grammar or query already failed to
+    load in this process is reported as ``None``."""
     ext = os.path.splitext(path)[1].lower()
     if not ext:
         return None
     lang = _extension_map().get(ext)
-    if lang is None or get_tags_query(lang) is None:
+    if lang is None or (lang in _queries and _queries[lang] is None):
         return None
     return lang
 
@@ -188,6 +194,12 @@ def get_parser(language: str) -> tree_sitter.Parser | None:
         parser = tree_sitter.Parser(lang)
         parsers[language] = parser
     return parser
+
+
+def builtin_names(language: str) -> frozenset[str]:
+    """Names the reference graph ignores for this language (see ``languages.toml``)."""
+    spec = language_specs().get(language)
+    return spec.builtins if spec is not None else frozenset()
 
 
 def supported_languages() -> list[str]:

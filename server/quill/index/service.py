@@ -6,8 +6,9 @@ are guarded by one lock held only for short stretches (one batch of results, one
 queries keep being answered while a cold index runs; only one :meth:`WorkspaceIndex.index_all`
 runs at a time.
 
-Editor buffers: :meth:`WorkspaceIndex.update_file` with ``text`` indexes the buffer and marks
-the path as *overlaid*, so a concurrent or later :meth:`index_all` does not replace the
+Editor buffers: :meth:`WorkspaceIndex.update_file` with ``text`` indexes the buffer (keeping
+its syntax tree, so the next change is applied incrementally: see :mod:`quill.index.live`)
+and marks the path as *overlaid*, so a concurrent or later :meth:`index_all` does not replace the
 buffer's tags with the file on disk; ``update_file(path)`` without text (on save or close)
 re-reads the disk and ends the overlay. An overlaid file is stored with an unknown mtime, so
 the next session re-reads it from disk.
@@ -24,15 +25,17 @@ import threading
 import time
 from array import array
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
 from pathlib import Path
 
 import platformdirs
 
-from quill.index.graph import MAX_DEFINERS, RefGraph
-from quill.index.languages import language_for_path
+from quill.index.graph import MAX_DEFINERS, RankedDefinition, RefGraph, top_definitions
+from quill.index.languages import builtin_names, language_for_path
+from quill.index.live import LiveDocuments
 from quill.index.records import (
     Definition,
     IndexStats,
@@ -44,15 +47,16 @@ from quill.index.records import (
 from quill.index.repomap import Candidate, fit_to_budget
 from quill.index.search import rank_names
 from quill.index.store import FileRow, IndexStore, database_path
-from quill.index.tags import ImportRecord, Tag
-from quill.index.walk import IgnoreRules, walk_workspace
+from quill.index.tags import REF_FIELDS, REF_KINDS_BY_CODE, ImportRecord, Tag, unpack_refs
+from quill.index.walk import IgnoreRules, WalkEntry, walk_workspace
 from quill.index.worker import (
-    REF_FIELDS,
-    REF_KINDS_BY_CODE,
+    BINARY_SNIFF_BYTES,
     FileResult,
+    init_worker,
     parse_batch,
     parse_file,
     parse_source,
+    worker_ready,
 )
 
 log = logging.getLogger(__name__)
@@ -62,6 +66,7 @@ __all__ = ["WorkspaceIndex"]
 # Below these, parsing in the calling thread beats starting worker processes.
 INPROCESS_MAX_FILES = 40
 INPROCESS_MAX_BYTES = 1_000_000
+BULK_FILES = 200  # from this many files to parse on, write in bulk mode
 BATCH_BYTES = 256_000
 BATCH_FILES = 48
 COMMIT_INTERVAL_S = 0.5
@@ -87,16 +92,20 @@ class WorkspaceIndex:
         self._lock = threading.RLock()
         self._index_lock = threading.Lock()
         self._store = IndexStore(self.db_path)
-        self._rules = IgnoreRules(self.root, extra_excludes)
+        self._extra_excludes = tuple(extra_excludes)
+        self._rules = IgnoreRules(self.root, self._extra_excludes)
         self._files: dict[str, FileRow] = self._store.load_files()
         self._paths: dict[int, str] = {row.id: rel for rel, row in self._files.items()}
         # Graph: built as files are indexed when starting from empty, else loaded lazily.
         self._graph: RefGraph | None = RefGraph() if not self._files else None
         self._overlay: set[str] = set()
+        self._live = LiveDocuments()
+        self._pending: dict[str, FileResult] = {}  # editor-buffer results not yet written
         self._def_names: list[str] | None = None
         self._last = IndexStats()
         self._too_large = 0
         self.parse_count = 0  # files parsed by this object (tests and benchmarks read it)
+        self._early_workers = 0
         self._closed = False
 
     # ------------------------------------------------------------------ paths
@@ -153,8 +162,42 @@ class WorkspaceIndex:
         self, progress: Callable[[int, int], None] | None, workers: int | None
     ) -> IndexStats:
         started = time.perf_counter()
-        walk = walk_workspace(self.root, self._rules, max_file_bytes=self.max_file_bytes)
-        with self._lock:
+        # A cold start of a big tree will need worker processes: start them while the tree
+        # is still being walked (they spend that time importing).
+        pools: list[ProcessPoolExecutor] = []
+        cpus = os.cpu_count() or 1
+        early = not self._files and cpus > 1 and (workers is None or workers > 1)
+        seen = [0]
+
+        def on_file(_entry: WalkEntry) -> None:
+            seen[0] += 1
+            if seen[0] == BULK_FILES and early and not pools:
+                self._early_workers = workers if workers is not None else cpus
+                pool = _start_pool(self._early_workers)
+                if pool is not None:
+                    pools.append(pool)
+
+        try:
+            return self._index_all_with(progress, workers, started, on_file, pools)
+        finally:
+            for pool in pools:
+                pool.shutdown(wait=True, cancel_futures=True)
+
+    def _index_all_with(
+        self,
+        progress: Callable[[int, int], None] | None,
+        workers: int | None,
+        started: float,
+        on_file: Callable[[WalkEntry], None],
+        pools: list[ProcessPoolExecutor],
+    ) -> IndexStats:
+        # Ignore files may have changed since the last run.
+        self._rules = IgnoreRules(self.root, self._extra_excludes)
+        walk = walk_workspace(
+            self.root, self._rules, max_file_bytes=self.max_file_bytes, on_file=on_file
+        )
+        pool = pools[0] if pools else None
+        with self._reader():
             known = dict(self._files)
             overlay = set(self._overlay)
         walked = set()
@@ -185,20 +228,37 @@ class WorkspaceIndex:
         total = len(todo)
         done = 0
         used_workers = 0
+        bulk = total >= BULK_FILES
+        if bulk:
+            with self._lock:
+                self._store.start_bulk(empty=not self._files)
+                # Rebuilt from the database on first use instead of file by file.
+                self._graph = None
         try:
             if progress is not None:
                 progress(0, total)
             if todo:
                 n_workers = self._worker_count(todo, workers)
                 used_workers = n_workers
-                for results in self._parse(todo, n_workers):
+                use_pool = pool if n_workers else None
+                if use_pool is not None:
+                    used_workers = self._early_workers
+                for results in self._parse(todo, n_workers, use_pool):
+                    if self._closed:
+                        break  # closed meanwhile (shutdown): stop, the pool is cancelled
                     self._store_results(results)
                     done += len(results)
                     if progress is not None:
                         progress(min(done, total), total)
         finally:
+            if bulk:
+                with self._lock:
+                    if not self._closed:
+                        self._store.end_bulk()
             if progress is not None and done < total:
                 progress(total, total)
+        if self._closed:
+            return IndexStats(parsed=done, elapsed_s=time.perf_counter() - started)
         self._too_large = len(walk.skipped)
         elapsed = time.perf_counter() - started
         stats = self.stats()
@@ -230,7 +290,12 @@ class WorkspaceIndex:
                 return 0
         return min(workers, max(1, len(todo)))
 
-    def _parse(self, todo: list[tuple[str, str, int]], workers: int) -> Iterable[list[FileResult]]:
+    def _parse(
+        self,
+        todo: list[tuple[str, str, int]],
+        workers: int,
+        pool: ProcessPoolExecutor | None = None,
+    ) -> Iterable[list[FileResult]]:
         root = str(self.root)
         if workers == 0:
             batch: list[FileResult] = []
@@ -248,9 +313,11 @@ class WorkspaceIndex:
             return
         batches = _make_batches(todo)
         pending: dict[int, list[tuple[str, str]]] = dict(enumerate(batches))
+        own_pool = pool is None
         try:
-            context = multiprocessing.get_context("spawn")
-            with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+            if pool is None:
+                pool = _start_pool(workers)
+            if pool is not None:
                 futures: dict[Future[list[FileResult]], int] = {
                     pool.submit(parse_batch, root, b, self.max_file_bytes): i
                     for i, b in pending.items()
@@ -267,6 +334,9 @@ class WorkspaceIndex:
         except (OSError, RuntimeError, BrokenProcessPool) as exc:
             # Could not start processes at all (sandbox, resource limits): do it here.
             log.error("cannot use worker processes (%s); indexing in this process", exc)
+        finally:
+            if own_pool and pool is not None:
+                pool.shutdown(wait=True, cancel_futures=True)
         for b in pending.values():
             results = []
             for rel, language in b:
@@ -309,9 +379,35 @@ class WorkspaceIndex:
         )
         self._paths[fid] = result.rel
         self._def_names = None
+        self._graph_update_locked(fid, result)
+
+    def _graph_update_locked(self, fid: int, result: FileResult) -> None:
         if self._graph is not None:
             defs = Counter(_intern(d[0]) for d in result.defs)
-            self._graph.set_file(fid, defs, _ref_counts(result.ref_names, result.ref_data))
+            refs = _ref_counts(result.ref_names, result.ref_data)
+            self._graph.set_file(fid, defs, refs, builtin_names(result.language))
+
+    def _flush_locked(self) -> None:
+        """Write buffered editor-buffer results to the database (before any read)."""
+        if not self._pending or self._closed:
+            return
+        pending = list(self._pending.values())
+        self._pending.clear()
+        self._store.begin()
+        try:
+            for result in pending:
+                self._apply_locked(result)
+            self._store.commit()
+        except BaseException:
+            self._store.rollback()
+            raise
+
+    @contextmanager
+    def _reader(self) -> Iterator[None]:
+        """The lock, with buffered writes flushed: every query reads through this."""
+        with self._lock:
+            self._flush_locked()
+            yield
 
     def _remove_locked(self, rel: str) -> None:
         row = self._files.pop(rel, None)
@@ -336,19 +432,49 @@ class WorkspaceIndex:
         if text is None:
             with self._lock:
                 self._overlay.discard(rel)
+            self._live.drop(rel)
             result = parse_file(str(self.root), rel, language, self.max_file_bytes)
         else:
             data = text.encode("utf-8", "surrogatepass") if isinstance(text, str) else text
+            raw = None
             if len(data) > self.max_file_bytes:
+                self._live.drop(rel)
                 result = FileResult(rel, language, -1, len(data), "too large")
-            else:
+            elif b"\0" in data[:BINARY_SNIFF_BYTES]:
+                self._live.drop(rel)
                 result = parse_source(rel, language, data, -1, len(data))
+            else:
+                # An editor buffer: keep its tree so the next keystroke is incremental.
+                raw = self._live.update(rel, language, data)
+                if raw is None:
+                    return
+                result = FileResult(
+                    rel,
+                    language,
+                    -1,
+                    len(data),
+                    "ok",
+                    raw.lines,
+                    raw.has_error,
+                    raw.defs,
+                    raw.ref_names,
+                    raw.ref_data,
+                    raw.imports,
+                )
         self.parse_count += 1
         with self._lock:
             if self._closed:
                 return
+            row = self._files.get(rel)
+            if text is not None and result.status == "ok" and row is not None:
+                # Keystrokes: the graph now, the database before the next query reads it.
+                self._overlay.add(rel)
+                self._pending[rel] = result
+                self._graph_update_locked(row.id, result)
+                return
             if text is not None:
                 self._overlay.add(rel)
+            self._pending.pop(rel, None)
             self._store.begin()
             try:
                 self._apply_locked(result)
@@ -358,17 +484,25 @@ class WorkspaceIndex:
                 raise
 
     def remove_file(self, path: Path) -> None:
-        """Forget one file (deleted, or now ignored)."""
+        """Forget one file (deleted, or now ignored), or every file under a folder."""
         rel = self._rel(path)
         if rel is None:
             return
         with self._lock:
-            self._overlay.discard(rel)
-            if rel not in self._files:
+            prefix = rel + "/"
+            targets = [r for r in self._files if r == rel or r.startswith(prefix)]
+            targets.extend(r for r in self._pending if r.startswith(prefix) or r == rel)
+            for target in set(targets):
+                self._live.drop(target)
+                self._overlay.discard(target)
+                self._pending.pop(target, None)
+            targets = [t for t in set(targets) if t in self._files]
+            if not targets:
                 return
             self._store.begin()
             try:
-                self._remove_locked(rel)
+                for target in targets:
+                    self._remove_locked(target)
                 self._store.commit()
             except BaseException:
                 self._store.rollback()
@@ -378,7 +512,9 @@ class WorkspaceIndex:
 
     def stats(self) -> IndexStats:
         """Current per-language totals, plus what the last :meth:`index_all` did."""
-        with self._lock:
+        if self._closed:
+            return self._last
+        with self._reader():
             rows = self._store.language_totals()
             skipped = self._store.skipped_count()
         stats = IndexStats(
@@ -427,14 +563,14 @@ class WorkspaceIndex:
 
     def definitions(self, name: str) -> list[Definition]:
         """Every definition named ``name`` (exact, case-sensitive), by path and position."""
-        with self._lock:
+        with self._reader():
             rows = self._store.defs_by_name(name)
         return [self._definition(r) for r in rows]
 
     def definitions_in_file(self, path: Path) -> list[Definition]:
         """The definitions of one file in document order (empty if it is not indexed)."""
         rel = self._rel(path)
-        with self._lock:
+        with self._reader():
             row = self._files.get(rel) if rel else None
             if row is None:
                 return []
@@ -451,14 +587,14 @@ class WorkspaceIndex:
             if row is None:
                 return []
             fid = row.id
-        with self._lock:
+        with self._reader():
             rows = self._store.defs_in_scope(class_name, fid)
         return [self._definition(r) for r in rows]
 
     def imports(self, path: Path) -> list[ImportRecord]:
         """The import records of one file, in document order."""
         rel = self._rel(path)
-        with self._lock:
+        with self._reader():
             row = self._files.get(rel) if rel else None
             if row is None:
                 return []
@@ -499,7 +635,7 @@ class WorkspaceIndex:
         return roots
 
     def _names(self) -> list[str]:
-        with self._lock:
+        with self._reader():
             if self._def_names is None:
                 self._def_names = [name for name, _count in self._store.all_def_names()]
             return self._def_names
@@ -513,7 +649,7 @@ class WorkspaceIndex:
         names = self._names()
         ranked = rank_names(query, names, limit)
         tiers = {name: tier for tier, name in ranked}
-        with self._lock:
+        with self._reader():
             rows = self._store.defs_matching(tiers)
         defs = [self._definition(r) for r in rows]
         defs.sort(key=lambda d: (tiers[d.name], len(d.name), d.name, d.path, d.start_line))
@@ -532,20 +668,22 @@ class WorkspaceIndex:
             refs: dict[int, dict[str, int]] = {}
             for fid, names, data in self._store.iter_refs():
                 refs[fid] = _ref_counts(names.split("\n"), data)
+            languages = {row.id: row.language for row in self._files.values()}
             for fid in set(defs) | set(refs):
-                graph.set_file(fid, defs.get(fid, {}), refs.get(fid, {}))
+                ignore = builtin_names(languages.get(fid, ""))
+                graph.set_file(fid, defs.get(fid, {}), refs.get(fid, {}), ignore)
             self._graph = graph
             log.debug("reference graph loaded in %.3fs", time.perf_counter() - started)
         return self._graph
 
     def load_graph(self) -> None:
         """Load the reference graph now (it is otherwise loaded on first use)."""
-        with self._lock:
+        with self._reader():
             self._graph_locked().ensure_edges()
 
     def references(self, name: str) -> list[Reference]:
         """Every reference (call, type use, import) to ``name``, by path and position."""
-        with self._lock:
+        with self._reader():
             graph = self._graph_locked()
             fids = list(graph.referencers.get(name, {}))
             blobs = [(self._paths.get(fid), self._store.refs_of_file(fid)) for fid in fids]
@@ -582,7 +720,7 @@ class WorkspaceIndex:
     def file_tags(self, path: Path) -> list[Tag]:
         """All stored tags of one file (definitions and references), in document order."""
         rel = self._rel(path)
-        with self._lock:
+        with self._reader():
             row = self._files.get(rel) if rel else None
             if row is None:
                 return []
@@ -593,29 +731,16 @@ class WorkspaceIndex:
             for d in def_rows
         ]
         if blob is not None:
-            names = blob[0].split("\n")
-            data = array("i")
-            data.frombytes(blob[1])
-            for i in range(0, len(data), REF_FIELDS):
-                si = data[i + 6]
-                tags.append(
-                    Tag(
-                        names[data[i]],
-                        REF_KINDS_BY_CODE[data[i + 1]],
-                        False,
-                        data[i + 2],
-                        data[i + 3],
-                        data[i + 4],
-                        data[i + 5],
-                        names[si] if si >= 0 else None,
-                    )
-                )
+            tags.extend(
+                Tag(r[0], r[1], False, r[2], r[3], r[4], r[5], r[6])
+                for r in unpack_refs(blob[0].split("\n"), blob[1])
+            )
         tags.sort(key=lambda t: (t.start_line, t.start_col, not t.is_definition))
         return tags
 
     def indexed_files(self) -> list[str]:
         """Workspace-relative paths of all indexed files (skipped ones left out)."""
-        with self._lock:
+        with self._reader():
             return sorted(rel for rel, row in self._files.items() if row.skipped is None)
 
     # ------------------------------------------------------------------ repo map
@@ -638,7 +763,7 @@ class WorkspaceIndex:
         of the map (the caller shows those files anyway). See :mod:`quill.index.graph` and
         :mod:`quill.index.repomap`.
         """
-        with self._lock:
+        with self._reader():
             graph = self._graph_locked()
             focus_ids = self._ids(focus_files)
             pers: dict[int, float] = {}
@@ -661,15 +786,68 @@ class WorkspaceIndex:
                     if stem in wanted:
                         pers[fid] = pers.get(fid, 0.0) + 0.3
             ranks = graph.pagerank(pers, mentioned)
-            ranked = graph.rank_definitions(ranks, mentioned, exclude_files=focus_ids)
-            limit = max(0, budget_tokens)
-            top = ranked[: limit * 2 + 16]
-            rows_by_file: dict[int, list[tuple]] = {}
-            for row in self._store.defs_of_files({r.file_id for r in top}):
-                rows_by_file.setdefault(row[0], []).append(row[1:])
-            paths = dict(self._paths)
-        candidates = _candidates(top, rows_by_file, paths)
-        return fit_to_budget(candidates, budget_tokens, count_tokens)
+            scores = graph.definition_scores(
+                ranks, mentioned, exclude_files=focus_ids, focus_files=focus_ids
+            )
+        # Galloping on how many ranked definitions to fetch: the fit's binary search needs
+        # only a few more than end up in the map.
+        want = min(len(scores), max(32, budget_tokens // 8))
+        rows: dict[tuple[int, str], list[tuple]] = {}
+        while True:
+            top = top_definitions(scores, want)
+            with self._reader():
+                candidates = self._candidates_locked(top, rows)
+            result = fit_to_budget(candidates, budget_tokens, count_tokens)
+            if len(result.items) < len(candidates) or want >= len(scores):
+                return result
+            want = min(len(scores), want * 4)
+
+    def _candidates_locked(
+        self, ranked: Sequence[RankedDefinition], cache: dict[tuple[int, str], list[tuple]]
+    ) -> list[Candidate]:
+        def rows_for(fid: int, name: str) -> list[tuple]:
+            key = (fid, name)
+            found = cache.get(key)
+            if found is None:
+                found = cache[key] = self._store.defs_named_in_file(fid, name)
+            return found
+
+        out: list[Candidate] = []
+        for item in ranked:
+            path = self._paths.get(item.file_id)
+            matching = rows_for(item.file_id, item.name) if path is not None else []
+            if not matching:
+                continue
+            share = item.rank / len(matching)
+            for r in matching:
+                name, kind, line, col, _el, _ec, scope, signature = r[:8]
+                ancestors = []
+                if scope:
+                    parts = scope.split(".")
+                    for depth, part in enumerate(parts):
+                        parent_scope = ".".join(parts[:depth]) or None
+                        anc = next(
+                            (a for a in rows_for(item.file_id, part) if a[6] == parent_scope),
+                            None,
+                        )
+                        if anc is not None:
+                            ancestors.append((anc[2], anc[3], depth, anc[7] or anc[0]))
+                depth = scope.count(".") + 1 if scope else 0
+                out.append(
+                    Candidate(
+                        path or "",
+                        name,
+                        kind,
+                        signature or name,
+                        line,
+                        col,
+                        depth,
+                        share,
+                        tuple(ancestors),
+                    )
+                )
+        out.sort(key=lambda c: (-c.rank, c.path, c.line))
+        return out
 
     def _ids(self, paths: Sequence[Path]) -> list[int]:
         out = []
@@ -686,7 +864,9 @@ class WorkspaceIndex:
         with self._lock:
             if self._closed:
                 return
+            self._flush_locked()
             self._closed = True
+            self._live.clear()
             self._store.close()
 
     def __enter__(self) -> WorkspaceIndex:
@@ -717,6 +897,19 @@ def _file_is_module(language: str) -> bool:
     return bool(spec and spec.file_is_module)
 
 
+def _start_pool(workers: int) -> ProcessPoolExecutor | None:
+    """Worker processes (spawned: safe with threads), already importing the parser code."""
+    try:
+        context = multiprocessing.get_context("spawn")
+        pool = ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=init_worker)
+        for _ in range(workers):
+            pool.submit(worker_ready)
+    except (OSError, RuntimeError, BrokenProcessPool) as exc:
+        log.error("cannot start indexing worker processes (%s); indexing in this process", exc)
+        return None
+    return pool
+
+
 def _make_batches(todo: list[tuple[str, str, int]]) -> list[list[tuple[str, str]]]:
     """Work units for the pool, biggest first so the last ones to finish are small."""
     ordered = sorted(todo, key=lambda t: -t[2])
@@ -739,50 +932,3 @@ def _sort_symbols(nodes: list[SymbolNode]) -> None:
     for n in nodes:
         if n.children:
             _sort_symbols(n.children)
-
-
-def _candidates(
-    ranked: Sequence, rows_by_file: dict[int, list[tuple]], paths: dict[int, str]
-) -> list[Candidate]:
-    out: list[Candidate] = []
-    quals: dict[int, dict[str, tuple]] = {}
-    for item in ranked:
-        path = paths.get(item.file_id)
-        rows = rows_by_file.get(item.file_id)
-        if path is None or not rows:
-            continue
-        by_qual = quals.get(item.file_id)
-        if by_qual is None:
-            by_qual = {}
-            for r in rows:
-                by_qual.setdefault(f"{r[6]}.{r[0]}" if r[6] else r[0], r)
-            quals[item.file_id] = by_qual
-        matching = [r for r in rows if r[0] == item.name]
-        if not matching:
-            continue
-        share = item.rank / len(matching)
-        for r in sorted(matching, key=lambda r: (r[2], r[3])):
-            name, kind, line, col, _el, _ec, scope, signature = r[:8]
-            ancestors = []
-            if scope:
-                parts = scope.split(".")
-                for depth in range(len(parts)):
-                    anc = by_qual.get(".".join(parts[: depth + 1]))
-                    if anc is not None:
-                        ancestors.append((anc[2], anc[3], depth, anc[7] or anc[0]))
-            depth = scope.count(".") + 1 if scope else 0
-            out.append(
-                Candidate(
-                    path,
-                    name,
-                    kind,
-                    signature or name,
-                    line,
-                    col,
-                    depth,
-                    share,
-                    tuple(ancestors),
-                )
-            )
-    out.sort(key=lambda c: (-c.rank, c.path, c.line))
-    return out

@@ -21,6 +21,7 @@ import sqlite3
 import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from functools import cache
 from importlib import metadata
 from pathlib import Path
 
@@ -31,7 +32,7 @@ log = logging.getLogger(__name__)
 
 __all__ = ["SCHEMA_VERSION", "FileRow", "IndexStore", "database_path"]
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -67,7 +68,7 @@ CREATE TABLE IF NOT EXISTS defs (
     ext_end_col INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS defs_name ON defs(name);
-CREATE INDEX IF NOT EXISTS defs_file ON defs(file_id);
+CREATE INDEX IF NOT EXISTS defs_file ON defs(file_id, name);
 CREATE TABLE IF NOT EXISTS refs (
     file_id INTEGER PRIMARY KEY,
     names TEXT NOT NULL,
@@ -104,6 +105,7 @@ def database_path(root: Path, cache_dir: Path) -> Path:
     return cache_dir / digest[:20] / "index.sqlite"
 
 
+@cache
 def _fingerprint() -> str:
     """Changes whenever the extracted tags could change: queries, grammar and Quill versions."""
     h = hashlib.sha256()
@@ -128,6 +130,7 @@ class IndexStore:
     def __init__(self, path: Path) -> None:
         self.path = path
         self.rebuilt = False  # True when an unusable database was thrown away
+        self._bulk_indexes = False
         self.conn = self._open()
 
     # ------------------------------------------------------------------ lifecycle
@@ -218,6 +221,23 @@ class IndexStore:
         if self.conn.in_transaction:
             self.conn.execute("ROLLBACK")
 
+    def start_bulk(self, empty: bool) -> None:
+        """Many writes ahead (a cold index). The database is a rebuildable cache, so it is
+        written without syncing; on an empty database the definition indexes are built once
+        at the end instead of row by row."""
+        self.conn.execute("PRAGMA synchronous=OFF")
+        self._bulk_indexes = empty
+        if empty:
+            self.conn.execute("DROP INDEX IF EXISTS defs_name")
+            self.conn.execute("DROP INDEX IF EXISTS defs_file")
+
+    def end_bulk(self) -> None:
+        if getattr(self, "_bulk_indexes", False):
+            self.conn.execute("CREATE INDEX IF NOT EXISTS defs_name ON defs(name)")
+            self.conn.execute("CREATE INDEX IF NOT EXISTS defs_file ON defs(file_id, name)")
+            self._bulk_indexes = False
+        self.conn.execute("PRAGMA synchronous=NORMAL")
+
     def load_files(self) -> dict[str, FileRow]:
         return {
             row[1]: FileRow(*row)
@@ -288,10 +308,6 @@ class IndexStore:
 
     # ------------------------------------------------------------------ reads
 
-    def file_path(self, fid: int) -> str | None:
-        row = self.conn.execute("SELECT path FROM files WHERE id=?", (fid,)).fetchone()
-        return row[0] if row else None
-
     def defs_by_name(self, name: str) -> list[tuple]:
         return self.conn.execute(
             f"SELECT f.path, f.language, {_prefixed('d')} FROM defs d JOIN files f "
@@ -305,14 +321,11 @@ class IndexStore:
             (fid,),
         ).fetchall()
 
-    def defs_of_files(self, fids: Iterable[int]) -> Iterator[tuple]:
-        ids = list(fids)
-        for i in range(0, len(ids), 500):
-            chunk = ids[i : i + 500]
-            marks = ",".join("?" * len(chunk))
-            yield from self.conn.execute(
-                f"SELECT file_id, {DEF_COLUMNS} FROM defs WHERE file_id IN ({marks})", chunk
-            )
+    def defs_named_in_file(self, fid: int, name: str) -> list[tuple]:
+        return self.conn.execute(
+            f"SELECT {DEF_COLUMNS} FROM defs WHERE file_id=? AND name=? ORDER BY line, col",
+            (fid, name),
+        ).fetchall()
 
     def all_def_names(self) -> list[tuple[str, int]]:
         return self.conn.execute("SELECT name, count(*) FROM defs GROUP BY name").fetchall()

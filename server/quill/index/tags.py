@@ -19,6 +19,7 @@ definition is a ``class`` or ``interface`` is reported as a ``method``.
 from __future__ import annotations
 
 import logging
+from array import array
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -31,9 +32,13 @@ log = logging.getLogger(__name__)
 __all__ = [
     "DEFINITION_KINDS",
     "REFERENCE_KINDS",
+    "REF_FIELDS",
+    "REF_KINDS_BY_CODE",
+    "REF_KIND_CODES",
     "DefRow",
     "FileTags",
     "ImportRecord",
+    "Positions",
     "RawFileTags",
     "RefRow",
     "Tag",
@@ -41,6 +46,7 @@ __all__ = [
     "extract_file",
     "extract_raw",
     "extract_tags",
+    "unpack_refs",
 ]
 
 DEFINITION_KINDS = ("function", "method", "class", "interface", "module", "constant", "variable")
@@ -163,16 +169,46 @@ start_line, start_col, end_line, end_col."""
 RefRow = tuple[str, str, int, int, int, int, str | None]
 """name, kind, start_line, start_col, end_line, end_col, scope."""
 
+REF_FIELDS = 7
+"""Packed references: seven ints each (name index, kind code, start line, start column, end
+line, end column, scope index or -1) in an ``array('i')``, with the names listed once."""
+REF_KINDS_BY_CODE = REFERENCE_KINDS
+REF_KIND_CODES = {kind: code for code, kind in enumerate(REF_KINDS_BY_CODE)}
+
 
 @dataclass(slots=True)
 class RawFileTags:
-    """:class:`FileTags` as plain tuples: cheap to pickle and to store."""
+    """:class:`FileTags` in storage form: definitions as tuples, references packed (see
+    :data:`REF_FIELDS`). Cheap to pickle and to store."""
 
     defs: list[DefRow]
-    refs: list[RefRow]
+    ref_names: list[str]
+    ref_data: bytes
     imports: list[ImportRecord]
     lines: int
     has_error: bool
+
+
+def unpack_refs(names: list[str], data: bytes) -> list[RefRow]:
+    """Packed references back to tuples, in stored (document) order."""
+    arr = array("i")
+    arr.frombytes(data)
+    kinds = REF_KINDS_BY_CODE
+    out: list[RefRow] = []
+    for i in range(0, len(arr), REF_FIELDS):
+        si = arr[i + 6]
+        out.append(
+            (
+                names[arr[i]],
+                kinds[arr[i + 1]],
+                arr[i + 2],
+                arr[i + 3],
+                arr[i + 4],
+                arr[i + 5],
+                names[si] if si >= 0 else None,
+            )
+        )
+    return out
 
 
 def extract_file(source: bytes, language: str, path: str = "") -> FileTags:
@@ -182,7 +218,10 @@ def extract_file(source: bytes, language: str, path: str = "") -> FileTags:
         Tag(d[0], d[1], True, d[2], d[3], d[4], d[5], d[6], d[7], (d[8], d[9], d[10], d[11]))
         for d in raw.defs
     ]
-    tags.extend(Tag(r[0], r[1], False, r[2], r[3], r[4], r[5], r[6]) for r in raw.refs)
+    tags.extend(
+        Tag(r[0], r[1], False, r[2], r[3], r[4], r[5], r[6])
+        for r in unpack_refs(raw.ref_names, raw.ref_data)
+    )
     tags.sort(key=_tag_order)
     return FileTags(tags, raw.imports, raw.lines, raw.has_error)
 
@@ -191,33 +230,48 @@ def _tag_order(tag: Tag) -> tuple[int, int, bool]:
     return (tag.start_line, tag.start_col, not tag.is_definition)
 
 
+def _empty(lines: int, has_error: bool) -> RawFileTags:
+    return RawFileTags([], [], b"", [], lines, has_error)
+
+
 def extract_raw(source: bytes, language: str, path: str = "") -> RawFileTags:
-    """Like :func:`extract_file` but as tuples (definitions and references each in document
-    order). Never raises."""
+    """Like :func:`extract_file` but in storage form (definitions and references each in
+    document order). Never raises."""
     lines = count_lines(source)
     parser = get_parser(language)
     query = get_tags_query(language)
     if parser is None or query is None:
-        return RawFileTags([], [], [], lines, False)
+        return _empty(lines, False)
     try:
         tree = parser.parse(source)
     except (ValueError, RuntimeError, MemoryError):
         log.warning("%s: tree-sitter could not parse this %s file", path or "<buffer>", language)
-        return RawFileTags([], [], [], lines, True)
+        return _empty(lines, True)
     root = tree.root_node
     has_error = root.has_error
     try:
         matches = tree_sitter.QueryCursor(query).matches(root)
     except (ValueError, RuntimeError, MemoryError):
         log.warning("%s: tags query failed on this %s file", path or "<buffer>", language)
-        return RawFileTags([], [], [], lines, has_error)
+        return _empty(lines, has_error)
     del tree, root
     try:
         return _collect(source, language, matches, lines, has_error)
     except (ValueError, KeyError, IndexError, TypeError, AttributeError):
         # Defensive: a query capturing something unexpected must not sink the whole index.
         log.exception("%s: cannot extract %s tags", path or "<buffer>", language)
-        return RawFileTags([], [], [], lines, has_error)
+        return _empty(lines, has_error)
+
+
+@dataclass(slots=True)
+class Positions:
+    """Byte offsets that go with a :class:`RawFileTags` (incremental updates splice by them):
+    per definition (name start, extent start, extent end), per reference its name start, per
+    import its name start."""
+
+    defs: list[tuple[int, int, int]]
+    refs: array
+    imports: list[int]
 
 
 def _collect(
@@ -226,13 +280,27 @@ def _collect(
     matches: list[tuple[int, dict[str, list[tree_sitter.Node]]]],
     lines: int,
     has_error: bool,
+    *,
+    keep: tuple[int, int] | None = None,
+    stack: list[list] | None = None,
+    names: dict[bytes, int] | None = None,
+    positions: Positions | None = None,
 ) -> RawFileTags:
+    """Turn query matches into tags.
+
+    Incremental updates pass ``keep`` (only identifiers starting in this byte range count),
+    ``stack`` (the enclosing definitions of that range, as built below), ``names`` (the
+    reference name table to extend; the result's ``ref_names`` is then left empty) and
+    ``positions`` (filled with byte offsets).
+    """
     roles = _pattern_roles.get(language) or {}
     # Deduplicate by name node: several patterns may capture the same identifier; the first
     # pattern in the query file wins (queries list specific patterns before general ones).
     defs: dict[int, tuple] = {}  # name start byte -> raw definition
-    refs: dict[tuple[int, str], tuple] = {}  # (name start byte, kind) -> raw reference
+    refs: dict[int, tuple] = {}  # name start byte -> raw reference
     imports: list[ImportRecord] = []
+    imported: set[int] = set()
+    lo, hi = keep if keep is not None else (0, len(source) + 1)
     for pattern, caps in matches:
         role = roles.get(pattern)
         if role is None:
@@ -246,6 +314,8 @@ def _collect(
         role_name, is_def, kind = role
         name_node = name_nodes[0]
         ns = name_node.start_byte
+        if ns < lo or ns >= hi:
+            continue
         if is_def:
             old = defs.get(ns)
             if old is not None and old[0] <= pattern:
@@ -263,12 +333,8 @@ def _collect(
                 _text(source, scope_nodes[0]) if scope_nodes else None,
             )
             continue
-        rkey = (ns, kind)
-        old_ref = refs.get(rkey)
-        if old_ref is not None:
-            if old_ref[0] <= pattern:
-                continue
-        elif kind == "import":
+        if kind == "import" and ns not in imported:
+            imported.add(ns)
             module_nodes = caps.get("module")
             alias_nodes = caps.get("alias")
             imports.append(
@@ -279,46 +345,37 @@ def _collect(
                     line=name_node.start_point[0],
                 )
             )
-        refs[rkey] = (pattern, kind, name_node)
+            if positions is not None:
+                positions.imports.append(ns)
+        old_ref = refs.get(ns)
+        if old_ref is not None and old_ref[0] <= pattern:
+            continue
+        refs[ns] = (pattern, REF_KIND_CODES[kind], name_node)
 
-    # Events in document order: definitions by extent start (outer before inner), then
-    # references by name start. The sequence number keeps the tuples from comparing nodes.
-    events: list[tuple[int, int, int, int, tuple]] = []
-    seq = 0
-    for d in defs.values():
-        events.append((d[3], 0, -d[4], seq, d))
-        seq += 1
-    for (ns, kind), r in refs.items():
-        if kind != "import" and ns in defs:
-            continue  # the identifier being defined is not also a use of itself
-        events.append((ns, 1, 0, seq, r))
-        seq += 1
-    events.sort()
+    # Walk definitions (by extent start, outer before inner) and references (by name start)
+    # together in document order, keeping the stack of enclosing definitions.
+    def_items = sorted(defs.values(), key=_def_order)
+    import_code = REF_KIND_CODES["import"]
+    # The identifier being defined is not also a use of itself (imports excepted).
+    ref_keys = sorted(ns for ns, r in refs.items() if r[1] == import_code or ns not in defs)
 
-    out_defs: list[tuple[int, DefRow]] = []
-    out_refs: list[RefRow] = []
-    stack: list[tuple[int, str, str]] = []  # (extent end byte, qualified name, kind)
-    for start, is_ref, _neg_end, _seq, raw in events:
-        while stack and stack[-1][0] <= start:
+    out_defs: list[tuple[int, DefRow, int, int]] = []
+    own_names = names is None
+    if names is None:
+        names = {}
+    data = array("i")
+    put = data.extend
+    ref_pos = positions.refs if positions is not None else None
+    # Enclosing definitions: [extent end byte, qualified name, kind, name index or -1].
+    if stack is None:
+        stack = []
+    base = len(stack)
+
+    def add_def(raw: tuple) -> None:
+        _pattern, kind, node, ext_start, ext_end, ext_sp, ext_ep, explicit = raw
+        while len(stack) > base and stack[-1][0] <= ext_start:
             stack.pop()
         parent = stack[-1] if stack else None
-        if is_ref:
-            node = raw[2]
-            sp = node.start_point
-            ep = node.end_point
-            out_refs.append(
-                (
-                    source[start : node.end_byte].decode("utf-8", "replace"),
-                    raw[1],
-                    sp[0],
-                    sp[1],
-                    ep[0],
-                    ep[1],
-                    parent[1] if parent else None,
-                )
-            )
-            continue
-        _pattern, kind, node, ext_start, ext_end, ext_sp, ext_ep, explicit = raw
         ns = node.start_byte
         name = source[ns : node.end_byte].decode("utf-8", "replace")
         if explicit:
@@ -331,33 +388,82 @@ def _collect(
                 kind = "method"
         sp = node.start_point
         ep = node.end_point
-        out_defs.append(
-            (
-                ns,
-                (
-                    name,
-                    kind,
-                    sp[0],
-                    sp[1],
-                    ep[0],
-                    ep[1],
-                    scope,
-                    _signature(source, ext_start, ns),
-                    ext_sp[0],
-                    ext_sp[1],
-                    ext_ep[0],
-                    ext_ep[1],
-                ),
-            )
+        row = (
+            name,
+            kind,
+            sp[0],
+            sp[1],
+            ep[0],
+            ep[1],
+            scope,
+            _signature(source, ext_start, ns),
+            ext_sp[0],
+            ext_sp[1],
+            ext_ep[0],
+            ext_ep[1],
         )
-        stack.append((ext_end, f"{scope}.{name}" if scope else name, kind))
+        out_defs.append((ns, row, ext_start, ext_end))
+        stack.append([ext_end, f"{scope}.{name}" if scope else name, kind, -1])
+
+    di = 0
+    n_defs = len(def_items)
+    next_def = def_items[0][3] if n_defs else len(source) + 1
+    for start in ref_keys:
+        while next_def <= start:
+            add_def(def_items[di])
+            di += 1
+            next_def = def_items[di][3] if di < n_defs else len(source) + 1
+        while len(stack) > base and stack[-1][0] <= start:
+            stack.pop()
+        raw = refs[start]
+        node = raw[2]
+        end = node.end_byte
+        key = source[start:end]
+        ni = names.get(key)
+        if ni is None:
+            ni = names[key] = len(names)
+        sp = node.start_point
+        if b"\n" in key:
+            el, ec = node.end_point
+        else:
+            el, ec = sp[0], sp[1] + end - start
+        if stack:
+            parent = stack[-1]
+            si = parent[3]
+            if si < 0:
+                skey = parent[1].encode("utf-8", "surrogatepass")
+                si = names.get(skey, -1)
+                if si < 0:
+                    si = names[skey] = len(names)
+                parent[3] = si
+        else:
+            si = -1
+        put((ni, raw[1], sp[0], sp[1], el, ec, si))
+        if ref_pos is not None:
+            ref_pos.append(start)
+    while di < n_defs:
+        add_def(def_items[di])
+        di += 1
+    del stack[base:]
 
     out_defs.sort(key=_first)
-    return RawFileTags([d for _, d in out_defs], out_refs, imports, lines, has_error)
+    if positions is not None:
+        positions.defs.extend((d[0], d[2], d[3]) for d in out_defs)
+    # A caller passing its own name table keeps the decoded list itself.
+    ref_names = (
+        [k.decode("utf-8", "replace").replace("\n", " ") for k in names] if own_names else []
+    )
+    return RawFileTags(
+        [d[1] for d in out_defs], ref_names, data.tobytes(), imports, lines, has_error
+    )
 
 
-def _first(item: tuple[int, DefRow]) -> int:
+def _first(item: tuple[int, DefRow, int, int]) -> int:
     return item[0]
+
+
+def _def_order(raw: tuple) -> tuple[int, int]:
+    return (raw[3], -raw[4])
 
 
 def _text(source: bytes, node: tree_sitter.Node) -> str:

@@ -24,7 +24,7 @@ from __future__ import annotations
 import logging
 import os
 import stat
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -121,7 +121,15 @@ class _Spec:
             path = rel[len(self.base) + 1 :]
         else:
             path = rel
-        return self.spec.check_file(path + "/" if is_dir else path).include
+        if is_dir:
+            path += "/"
+        if _HAS_CHECK_FILE:
+            return self.spec.check_file(path).include
+        # pathspec < 0.12: no per-file verdict, so a `!` re-include cannot override a parent.
+        return True if self.spec.match_file(path) else None
+
+
+_HAS_CHECK_FILE = hasattr(GitIgnoreSpec, "check_file")
 
 
 class IgnoreRules:
@@ -199,9 +207,14 @@ def _load_spec(path: Path) -> GitIgnoreSpec | None:
 
 
 def walk_workspace(
-    root: Path, rules: IgnoreRules, *, max_file_bytes: int = 1_000_000
+    root: Path,
+    rules: IgnoreRules,
+    *,
+    max_file_bytes: int = 1_000_000,
+    on_file: Callable[[WalkEntry], None] | None = None,
 ) -> WalkResult:
-    """Every indexable file under ``root``, with its stat; never raises on file system races."""
+    """Every indexable file under ``root``, with its stat; never raises on file system races.
+    ``on_file`` is called with each file as it is found."""
     result = WalkResult()
     stack: list[tuple[str, str]] = [(str(root), "")]
     while stack:
@@ -247,7 +260,10 @@ def walk_workspace(
                 )
                 result.skipped.append((rel, "too large"))
                 continue
-            result.files.append(WalkEntry(rel, language, st.st_mtime_ns, st.st_size))
+            found = WalkEntry(rel, language, st.st_mtime_ns, st.st_size)
+            result.files.append(found)
+            if on_file is not None:
+                on_file(found)
         stack.extend(reversed(subdirs))
     return result
 

@@ -1,43 +1,40 @@
 """Reading and tagging one file, in the calling process or in a worker process.
 
 Everything here returns plain, picklable values so that a process pool can run it. References
-are packed into one ``array('i')`` per file (seven ints per reference: name index, kind code,
-start line, start column, end line, end column, scope index or -1) with the names listed once;
-that is what the store keeps, so the main process only copies bytes.
+arrive packed (:data:`quill.index.tags.REF_FIELDS`), which is what the store keeps, so the
+main process only copies bytes.
 """
 
 from __future__ import annotations
 
 import logging
 import os
-from array import array
+import sys
 from dataclasses import dataclass, field
 
-from quill.index.tags import DefRow, ImportRecord, RefRow, extract_raw
+from quill.index.languages import get_tags_query
+from quill.index.tags import DefRow, ImportRecord, extract_raw
 
 log = logging.getLogger(__name__)
 
 __all__ = [
-    "REF_FIELDS",
-    "REF_KINDS_BY_CODE",
-    "REF_KIND_CODES",
+    "BINARY_SNIFF_BYTES",
     "FileResult",
-    "pack_refs",
+    "init_worker",
     "parse_batch",
     "parse_file",
     "parse_source",
+    "worker_ready",
 ]
 
-REF_FIELDS = 7
-REF_KINDS_BY_CODE = ("call", "type", "import")
-REF_KIND_CODES = {kind: code for code, kind in enumerate(REF_KINDS_BY_CODE)}
 BINARY_SNIFF_BYTES = 8192
 
 
 @dataclass(slots=True)
 class FileResult:
     """The outcome for one file. ``status`` is ``"ok"`` or why it was not indexed:
-    ``"binary"``, ``"too large"``, ``"unreadable"``, ``"gone"`` (deleted meanwhile)."""
+    ``"binary"``, ``"too large"``, ``"unreadable"``, ``"gone"`` (deleted meanwhile),
+    ``"unsupported"`` (its language's grammar or query failed to load)."""
 
     rel: str
     language: str
@@ -52,33 +49,14 @@ class FileResult:
     imports: list[ImportRecord] = field(default_factory=list)
 
 
-def pack_refs(refs: list[RefRow]) -> tuple[list[str], bytes]:
-    """References as (names, packed ints); see the module docstring."""
-    names: dict[str, int] = {}
-    data = array("i")
-    append = data.extend
-    codes = REF_KIND_CODES
-    for name, kind, sl, sc, el, ec, scope in refs:
-        ni = names.get(name)
-        if ni is None:
-            ni = names[name] = len(names)
-        if scope is None:
-            si = -1
-        else:
-            si = names.get(scope, -1)
-            if si < 0:
-                si = names[scope] = len(names)
-        append((ni, codes.get(kind, 0), sl, sc, el, ec, si))
-    return [n.replace("\n", " ") for n in names], data.tobytes()
-
-
 def parse_source(rel: str, language: str, source: bytes, mtime_ns: int, size: int) -> FileResult:
     """Tag ``source`` (the file's content, from disk or from an editor buffer)."""
     if b"\0" in source[:BINARY_SNIFF_BYTES]:
         log.info("%s: binary content, not indexed", rel)
         return FileResult(rel, language, mtime_ns, size, "binary")
+    if get_tags_query(language) is None:  # logged once per process by languages
+        return FileResult(rel, language, mtime_ns, size, "unsupported")
     raw = extract_raw(source, language, rel)
-    names, data = pack_refs(raw.refs)
     return FileResult(
         rel,
         language,
@@ -88,8 +66,8 @@ def parse_source(rel: str, language: str, source: bytes, mtime_ns: int, size: in
         raw.lines,
         raw.has_error,
         raw.defs,
-        names,
-        data,
+        raw.ref_names,
+        raw.ref_data,
         raw.imports,
     )
 
@@ -111,6 +89,22 @@ def parse_file(root: str, rel: str, language: str, max_file_bytes: int) -> FileR
     if len(source) > max_file_bytes:
         return FileResult(rel, language, st.st_mtime_ns, len(source), "too large")
     return parse_source(rel, language, source, st.st_mtime_ns, st.st_size)
+
+
+def init_worker() -> None:
+    """Runs first in each worker process: its standard output goes to standard error, so
+    that nothing a worker writes can reach a stdio protocol stream it inherited."""
+    try:
+        os.dup2(2, 1)
+    except OSError:
+        pass
+    sys.stdout = sys.stderr
+
+
+def worker_ready() -> bool:
+    """A no-op task: sent to each worker process at start so that it imports this module
+    (and tree-sitter) while the main process is still walking the workspace."""
+    return True
 
 
 def parse_batch(root: str, items: list[tuple[str, str]], max_file_bytes: int) -> list[FileResult]:
