@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
+from quill.chat.repetition import stop_on_repetition
 from quill.completion.service import CompletionService
 from quill.config import Settings, SettingsProblem, SettingsSources
 from quill.context.workspace import definitions_source, repo_map_source
@@ -267,7 +268,7 @@ class Quill:
         messages = self.ask_messages(question, file_path=file_path, file_text=file_text)
         chat = self.settings.chat
         options = GenerationOptions(max_tokens=chat.max_tokens, temperature=chat.temperature)
-        return self.router.stream_chat("chat", messages, options)
+        return self.router.stream_chat("chat", messages, options).pipe(stop_on_repetition)
 
     def ask_messages(
         self, question: str, *, file_path: str | None = None, file_text: str | None = None

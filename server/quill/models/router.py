@@ -82,6 +82,13 @@ class RoutedStream:
     def __aiter__(self) -> AsyncGenerator[str, None]:
         return self._gen
 
+    def pipe(
+        self, stage: Callable[[AsyncGenerator[str, None]], AsyncGenerator[str, None]]
+    ) -> RoutedStream:
+        """Pass the pieces through ``stage`` (a filter over the stream); returns self."""
+        self._gen = stage(self._gen)
+        return self
+
     async def aclose(self) -> None:
         await self._gen.aclose()
 
