@@ -218,7 +218,12 @@ def fim_template_for_family(family: str) -> FimTemplate | None:
 
 
 def build_hole_filler_messages(
-    prefix: str, suffix: str, context: str, language: str, file_path: str
+    prefix: str,
+    suffix: str,
+    context: str,
+    language: str,
+    file_path: str,
+    late_context: str = "",
 ) -> list[dict[str, str]]:
     """Chat messages asking an instruct model for the text that replaces ``{{FILL_HERE}}``.
 
@@ -230,9 +235,16 @@ def build_hole_filler_messages(
         context_section = fill_placeholders(
             read_prompt("completion/hole_filler_context.md"), {"context": context.rstrip("\n")}
         )
+    late_context_section = ""
+    if late_context.strip():
+        late_context_section = fill_placeholders(
+            read_prompt("completion/hole_filler_late_context.md"),
+            {"context": late_context.rstrip("\n")},
+        )
     user = fill_placeholders(
         read_prompt("completion/hole_filler_user.md"),
         {
+            "late_context_section": late_context_section,
             "context_section": context_section,
             "file_path": file_path or "untitled",
             "language": language or "text",

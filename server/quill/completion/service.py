@@ -52,6 +52,8 @@ POSTFILTER_WINDOW = 1000
 PREFIX_START_GRID = 16
 DEFAULT_CHARS_PER_TOKEN = 3.2
 CALIBRATE_EVERY = 16
+#: context that changes as the user types; placed after the file in chat prompts
+VOLATILE_SOURCES = frozenset({"definition", "recent_edit"})
 
 
 @dataclass(frozen=True)
@@ -235,7 +237,7 @@ class CompletionService:
         context_sources: Sequence[tuple[str, ContextSource]] = (),
         read_document: Callable[[str], str | None] | None = None,
         parser_for: Callable[[str], Any] | None = None,
-        context_deadline_s: float = 0.05,
+        context_deadline_s: float = 0.02,
     ) -> None:
         self._router = router
         self._settings = settings
@@ -350,7 +352,7 @@ class CompletionService:
         sections, dropped = await self._gather_context(req, head, budget, count)
         context_budget = budget // 4
         kept = fit_sections(sections, context_budget, count) if sections else []
-        context_text = "".join(s.text if s.text.endswith("\n") else s.text + "\n" for s in kept)
+        context_text = "".join(_section_text(x) for x in kept)
         used_context = count(context_text) if context_text else 0
         cut_prefix, cut_suffix = cut_prefix_suffix(
             head, tail, budget - used_context, count, prefix_share=0.8
@@ -366,8 +368,13 @@ class CompletionService:
         prompt: str | list[dict[str, str]]
         language = req.language or ""
         if mode == "chat":
+            # Slow-changing context (the repo map) goes before the file and what changes from
+            # keystroke to keystroke (definitions near the cursor, recent edits) after it, so
+            # the model's prefix cache covers everything up to the cursor.
+            stable = "".join(_section_text(x) for x in kept if x.source not in VOLATILE_SOURCES)
+            late = "".join(_section_text(x) for x in kept if x.source in VOLATILE_SOURCES)
             messages = build_hole_filler_messages(
-                cut_prefix, cut_suffix, context_text, language, req.path or ""
+                cut_prefix, cut_suffix, stable, language, req.path or "", late
             )
             prompt = messages
             start = lambda p: p.stream_chat(messages, options)  # noqa: E731
@@ -578,6 +585,10 @@ def _has_complete_line(text: str, chat: bool) -> bool:
             continue
         return True
     return False
+
+
+def _section_text(section: ContextSection) -> str:
+    return section.text if section.text.endswith("\n") else section.text + "\n"
 
 
 def _snap_prefix_start(prefix: str, cursor_line: int) -> str:
