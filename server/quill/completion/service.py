@@ -354,8 +354,11 @@ class CompletionService:
         kept = fit_sections(sections, context_budget, count) if sections else []
         context_text = "".join(_section_text(x) for x in kept)
         used_context = count(context_text) if context_text else 0
+        # Everything after the cursor is evaluated again on every keystroke (the prefix cache
+        # stops at the cursor), so on a CPU model the suffix gets a small share.
+        share = 0.92 if provider.provider == "local" else 0.8
         cut_prefix, cut_suffix = cut_prefix_suffix(
-            head, tail, budget - used_context, count, prefix_share=0.8
+            head, tail, budget - used_context, count, prefix_share=share
         )
         cut_prefix = _snap_prefix_start(cut_prefix, req.line)
         self._calibrate(provider, cut_prefix)
