@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, Literal, TypeVar
 
 from quill.chat.repetition import stop_on_repetition
-from quill.completion.service import CompletionService
+from quill.completion.service import CompletionService, estimate_tokens
 from quill.config import Settings, SettingsProblem, SettingsSources
 from quill.context.workspace import definitions_source, repo_map_source
 from quill.index.records import IndexStats
@@ -82,36 +82,11 @@ class TaskRegistry:
         return len(self._tasks)
 
 
-LANGUAGE_BY_SUFFIX = {
-    ".py": "python",
-    ".pyi": "python",
-    ".js": "javascript",
-    ".mjs": "javascript",
-    ".cjs": "javascript",
-    ".jsx": "javascript",
-    ".ts": "typescript",
-    ".tsx": "tsx",
-    ".go": "go",
-    ".rs": "rust",
-    ".java": "java",
-    ".c": "c",
-    ".h": "c",
-    ".cc": "cpp",
-    ".cpp": "cpp",
-    ".cxx": "cpp",
-    ".hpp": "cpp",
-    ".hh": "cpp",
-    ".md": "markdown",
-    ".toml": "toml",
-    ".json": "json",
-    ".yaml": "yaml",
-    ".yml": "yaml",
-    ".sh": "bash",
-}
-
-
 def language_of(path: str) -> str:
-    return LANGUAGE_BY_SUFFIX.get(Path(path).suffix.lower(), "text")
+    """A language name for a code fence: the index's name, else the file's extension."""
+    from quill.index.languages import language_for_path
+
+    return language_for_path(path) or Path(path).suffix.lstrip(".").lower() or "text"
 
 
 def render_template(template: str, **values: str) -> str:
@@ -120,11 +95,6 @@ def render_template(template: str, **values: str) -> str:
     for key, value in values.items():
         out = out.replace("{{" + key + "}}", value)
     return out
-
-
-def estimate_tokens(text: str) -> int:
-    """A calibrated estimate for code when no tokenizer is at hand (~3.5 chars a token)."""
-    return (len(text) * 2 + 6) // 7
 
 
 class Quill:
