@@ -36,6 +36,11 @@ test: lint typecheck pytest
 
 bench: setup
 	$(BIN)/quill bench index
+	$(BIN)/quill bench context
+	$(BIN)/quill bench completion
+
+# `make bench-deps` installs what the benchmarks compare against (aider, universal-ctags).
+include bench.mk
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

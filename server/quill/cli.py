@@ -89,6 +89,15 @@ def build_parser() -> argparse.ArgumentParser:
     bench_completion.add_argument("path", nargs="?", type=Path)
     bench_completion.add_argument("--keystrokes", type=int, default=300)
     bench_completion.add_argument("--seed", type=int, default=0)
+    bench_context = bench_sub.add_parser(
+        "context", help="recall of the definitions the next line needs, against aider"
+    )
+    bench_context.add_argument(
+        "projects", nargs="*", help="folders or NAME==VERSION sdists (default: three pinned)"
+    )
+    bench_context.add_argument("--budget", type=int, default=1024)
+    bench_context.add_argument("--max-cases", type=int, default=300)
+    bench_context.add_argument("--seed", type=int, default=0)
     return parser
 
 
@@ -133,6 +142,16 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             path = Path(sysconfig.get_paths()["stdlib"])
         return run_index_bench(path, sys.stdout, compare=not args.no_compare)
+    if args.command == "bench" and args.bench == "context":
+        from quill.bench.context_bench import run_context_bench
+
+        return run_context_bench(
+            list(args.projects),
+            sys.stdout,
+            budget=args.budget,
+            max_cases=args.max_cases,
+            seed=args.seed,
+        )
     if args.command == "bench" and args.bench == "completion":
         from quill.bench.completion_bench import run_completion_bench
 
