@@ -18,7 +18,7 @@ from typing import Any, Literal, TypeVar
 from quill.chat.repetition import stop_on_repetition
 from quill.completion.service import CompletionService, estimate_tokens
 from quill.config import Settings, SettingsProblem, SettingsSources
-from quill.context.workspace import definitions_source, repo_map_source
+from quill.context.assemble import context_source
 from quill.index.records import IndexStats
 from quill.index.service import WorkspaceIndex
 from quill.models.base import ChatMessage, GenerationOptions, ModelHealth
@@ -120,11 +120,12 @@ class Quill:
         self.open_paths: Callable[[], list[str]] = list
         self._index_writer = ThreadPoolExecutor(1, thread_name_prefix="quill-index")
         self._index_reader = ThreadPoolExecutor(2, thread_name_prefix="quill-index-read")
+        # One context source: imports resolved, types in scope, nearby names and the repo
+        # map, ranked and rendered together (quill.context.assemble).
         self.completion.context_sources = [
-            ("definitions", definitions_source(lambda: self.index)),
             (
-                "repo_map",
-                repo_map_source(lambda: self.index, lambda: self.open_paths(), self._recent_paths),
+                "context",
+                context_source(lambda: self.index, lambda: self.open_paths(), self._recent_paths),
             ),
         ]
 

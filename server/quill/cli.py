@@ -74,6 +74,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--focus", type=Path, action="append", default=[], help="file(s) the map is ranked for"
     )
 
+    context = sub.add_parser(
+        "context", help="print the context a completion at FILE:LINE[:COL] would get"
+    )
+    context.add_argument("spec", metavar="FILE:LINE[:COL]")
+    context.add_argument("--budget", type=int, default=1024, help="token budget")
+
     sub.add_parser("settings", help="print the settings reference (a Markdown table)")
 
     bench = sub.add_parser("bench", help="run a benchmark")
@@ -129,6 +135,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from quill.index.commands import run_index
 
         return run_index(args.path, args.stats, sys.stdout)
+    if args.command == "context":
+        from quill.context.commands import run_context
+
+        return run_context(args.spec, args.budget, sys.stdout)
     if args.command == "map":
         from quill.index.commands import run_map
 

@@ -225,6 +225,12 @@ async def test_completion_prompt_sees_definitions_from_other_files(
             types.ExecuteCommandParams(command="quill.lastPrompt")
         )
     )
-    sources = {s["source"]: s["text"] for s in last["sections"]}
-    assert "definition" in sources, last["droppedSources"]
-    assert "app/geometry.py: class Layout:" in sources["definition"]
+    sources = {s["source"]: s for s in last["sections"]}
+    assert "context" in sources, last["droppedSources"]
+    context = sources["context"]
+    assert "class Layout:" in context["text"]
+    assert "def update_dimensions(self, width: float, height: float) -> None:" in context["text"]
+    # Each item says where it came from: the type of `layout`, the imports, ...
+    labels = {item["source"] for item in context["items"]}
+    assert "type:layout" in labels, context["items"]
+    assert all(item["tokens"] > 0 for item in context["items"])

@@ -482,17 +482,9 @@ def _quill_system() -> tuple[str, Callable[..., Any] | None]:
 
 
 def _identifiers_near_cursor(prefix: str) -> list[str]:
-    try:
-        from quill.context.workspace import identifiers_near_cursor
-    except ImportError:
-        tail = prefix.rsplit("\n", 12)[-12:]
-        seen: list[str] = []
-        for line in reversed(tail):
-            for word in reversed(_IDENT.findall(line)):
-                if len(word) > 2 and word not in seen:
-                    seen.append(word)
-        return seen[:16]
-    return list(identifiers_near_cursor(prefix))
+    from quill.context.assemble import identifiers_near
+
+    return identifiers_near(prefix.split("\n")[-12:])
 
 
 def _baseline_text(project: _Project, rel: str, budget: int) -> str:

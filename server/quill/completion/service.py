@@ -53,7 +53,9 @@ PREFIX_START_GRID = 16
 DEFAULT_CHARS_PER_TOKEN = 3.2
 CALIBRATE_EVERY = 16
 #: context that changes as the user types; placed after the file in chat prompts
-VOLATILE_SOURCES = frozenset({"definition", "recent_edit"})
+#: how long an explicitly invoked completion waits for its context sources
+INVOKED_CONTEXT_DEADLINE_S = 0.25
+VOLATILE_SOURCES = frozenset({"context", "definition", "recent_edit"})
 
 
 @dataclass(frozen=True)
@@ -331,32 +333,41 @@ class CompletionService:
         if not decision.should_complete:
             return CompletionOutcome([], decision.reason)
 
+        # Context is gathered while the debounce waits, so its cost hides behind the pause.
+        mode, template = self._prompt_mode(provider)
+        local = provider.provider == "local"
+        budget = settings.embedded_context_tokens if local else settings.context_tokens
+        context_budget = int(budget * (0.25 if local else 0.5))
+        count = self._estimator(provider)
+        head, tail = _trim_for_budget(prefix, suffix, budget)
+        if req.invoked:  # asked for explicitly: worth waiting a little longer for context
+            deadline = INVOKED_CONTEXT_DEADLINE_S
+        else:
+            at_start = not line_text[:column].strip()
+            deadline = self.debouncer.delay_ms(at_start) / 1000 + self.context_deadline_s
+        gathering = asyncio.ensure_future(
+            self._gather_context(req, head, context_budget, count, deadline)
+        )
+
         if not req.invoked:
             at_line_start = not line_text[:column].strip()
             waited = time.perf_counter()
             current = await self.debouncer.wait(req.uri, at_line_start)
             timing["debounce_ms"] = (time.perf_counter() - waited) * 1000
             if not current:
+                gathering.cancel()
                 return CompletionOutcome([], "superseded")
         if not is_current():
+            gathering.cancel()
             return CompletionOutcome([], "stale")
 
-        mode, template = self._prompt_mode(provider)
-        budget = (
-            settings.embedded_context_tokens
-            if provider.provider == "local"
-            else settings.context_tokens
-        )
-        count = self._estimator(provider)
-        head, tail = _trim_for_budget(prefix, suffix, budget)
-        sections, dropped = await self._gather_context(req, head, budget, count)
-        context_budget = budget // 4
+        sections, dropped = await gathering
         kept = fit_sections(sections, context_budget, count) if sections else []
         context_text = "".join(_section_text(x) for x in kept)
         used_context = count(context_text) if context_text else 0
         # Everything after the cursor is evaluated again on every keystroke (the prefix cache
         # stops at the cursor), so on a CPU model the suffix gets a small share.
-        share = 0.92 if provider.provider == "local" else 0.8
+        share = 0.92 if local else 0.8
         cut_prefix, cut_suffix = cut_prefix_suffix(
             head, tail, budget - used_context, count, prefix_share=share
         )
@@ -396,7 +407,7 @@ class CompletionService:
             model=name,
             mode=mode,
             prompt=prompt,
-            sections=[{"source": s.source, "text": s.text} for s in kept],
+            sections=[{"source": s.source, "text": s.text, "items": list(s.items)} for s in kept],
             prefix=cut_prefix,
             suffix=cut_suffix,
             context=context_text,
@@ -500,19 +511,22 @@ class CompletionService:
         return decide(text, req.line - start, req.character, tree=tree, language=req.language)
 
     async def _gather_context(
-        self, req: CompletionRequest, prefix: str, budget: int, count: CountTokens
+        self,
+        req: CompletionRequest,
+        prefix: str,
+        budget: int,
+        count: CountTokens,
+        deadline_s: float,
     ) -> tuple[list[ContextSection], list[str]]:
         sections = self.recent_edits.sections(self.read_document, req.uri, req.line)
         if not self.context_sources:
             return sections, []
-        query = ContextQuery(
-            req.uri, req.path, req.language, req.text, req.line, prefix, budget // 4
-        )
+        query = ContextQuery(req.uri, req.path, req.language, req.text, req.line, prefix, budget)
         loop = asyncio.get_running_loop()
         futures = {
             name: loop.run_in_executor(None, source, query) for name, source in self.context_sources
         }
-        _done, pending = await asyncio.wait(futures.values(), timeout=self.context_deadline_s)
+        _done, pending = await asyncio.wait(futures.values(), timeout=deadline_s)
         dropped: list[str] = []
         for name, fut in futures.items():
             if fut in pending:

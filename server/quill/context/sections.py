@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -18,6 +19,8 @@ class ContextSection:
     text: str
     priority: float = 0.0
     truncated: bool = False
+    #: what the section is made of, for ``quill.lastPrompt``: {source, path, name, tokens}
+    items: tuple[dict[str, Any], ...] = ()
 
 
 @dataclass(frozen=True)
