@@ -24,10 +24,15 @@ Candidates, by source label:
 Ranking: the types the cursor's statement most likely uses come first (the receiver's
 attributes, then parameters and locals, more when they are written near the cursor), with
 imported names used near the cursor ranked alongside them; then other imports, module helpers,
-nearby names, recent edits, and the repo map. Definitions of the current file are never shown
-(the model sees the file). Every item shows its path and the header lines as written in the
-source (:attr:`Definition.signature`). The budget is never exceeded, by the ``count_tokens``
-given (default ``len(text) // 4 + 1``).
+nearby names, recent edits, and the repo map. The budget is spent in passes: the types of
+values written near the cursor; one header line for each imported name and ``mod.x`` helper
+used in the enclosing function; the other types in scope (leaving up to half the budget for
+the next pass); one header line for every other imported name and module helper (those the
+file uses first); then the rest by rank, an imported class shown by its header growing to its
+members when there is room. Long member lists keep the members the file uses. Definitions of
+the current file are never shown (the model sees the file). Every item shows its path and the
+header lines as written in the source (:attr:`Definition.signature`). The budget is never
+exceeded, by the ``count_tokens`` given (default ``len(text) // 4 + 1``).
 """
 
 from __future__ import annotations
@@ -36,7 +41,7 @@ import logging
 import re
 import threading
 import time
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -77,6 +82,7 @@ LINE_COMMENT = {
 CLASS_KINDS = frozenset({"class", "interface"})
 MAX_MEMBERS = 40  # member lines of one class, at most
 MAX_MODULE_HELPERS = 30  # helpers listed per module imported whole
+MAX_MODULE_HEADERS = 200  # helpers' header lines offered per module imported whole
 MAX_NEARBY = 16
 NEAR_LINES = 12  # lines above the cursor that count as "near"
 MIN_CLASS_TOKENS = 96  # a class item may always take this much (if the budget has it)
@@ -95,11 +101,14 @@ RANK_MODULE = 60.0
 RANK_RECENT = 55.0
 RANK_STAR = 40.0
 RANK_REPO_MAP = 10.0
+RANK_PRIORITY = RANK_SELF_BASE - 3.0  # types in scope: rendered before the imports' headers
+RANK_NEAR_TYPE = RANK_LOCAL + 20.0  # types of values written near the cursor: first
 BONUS_NEAR = 20.0
 BONUS_FUNCTION = 10.0
 BONUS_FILE = 3.0
 
 _IDENT = re.compile(r"[A-Za-z_$][\w$]*")
+_ATTRIBUTE = re.compile(r"\.([A-Za-z_$][\w$]*)")
 _COMMON = frozenset(
     "self cls this return import from None True False def class function const let var "
     "async await for while with else elif try except finally raise pass break continue "
@@ -154,6 +163,8 @@ class _Candidate:
     rank: float
     members: list[Definition] = field(default_factory=list)
     wanted: frozenset[str] = frozenset()  # member names used near the cursor: kept first
+    tier: int = 0  # header pass: 0 used near the cursor / in the function, 1 in the file, 2 not
+    order: float = 0.0  # header pass: lower first within a tier
 
     @property
     def key(self) -> tuple[str, str, int]:
@@ -243,9 +254,31 @@ def assemble_context(
     gatherer.nearby()
     gatherer.recent(recent_files, text)
     candidates = gatherer.ranked()
-    renderer = _Renderer(comment_prefix(language), count, budget_tokens)
+    renderer = _Renderer(comment_prefix(language), count, budget_tokens, usage.file_attributes)
+    # Passes: first the types of the values written near the cursor, with their members; one
+    # header line for each imported name (and module helper) used near the cursor or in the
+    # enclosing function; the other types in scope; the header lines of the other imported
+    # names and helpers; then everything else.
     for candidate in candidates:
-        renderer.add(candidate)
+        if candidate.rank >= RANK_NEAR_TYPE:
+            renderer.add(candidate)
+    headers = gatherer.header_candidates()
+    for candidate in headers:
+        if candidate.tier == 0:
+            renderer.add(candidate, header_only=True)
+    # The types in scope may not take what the other headers need (up to half the budget).
+    reserve = min(renderer.header_cost(c for c in headers if c.tier > 0), budget_tokens // 2)
+    renderer.budget -= reserve
+    for candidate in candidates:
+        if candidate.rank >= RANK_PRIORITY:
+            renderer.add(candidate)
+    renderer.budget += reserve
+    for candidate in headers:
+        if candidate.tier > 0:
+            renderer.add(candidate, header_only=True)
+    for candidate in candidates:
+        if candidate.rank < RANK_PRIORITY:
+            renderer.add(candidate)
     remaining = budget_tokens - renderer.used
     if remaining >= MIN_REPO_MAP_TOKENS:
         for candidate in _repo_map_candidates(
@@ -319,7 +352,9 @@ class _Usage:
             self.function_text = near_text
         self.function_words = set(_IDENT.findall(self.function_text))
         self.file_text = "\n".join(lines)
-        self.file_words = set(_IDENT.findall(self.file_text))
+        self.file_counts = Counter(_IDENT.findall(self.file_text))
+        self.file_words = set(self.file_counts)
+        self.file_attributes = frozenset(_ATTRIBUTE.findall(self.file_text))
         self.line = line
 
     def bonus_for_text(self, needle: str) -> float:
@@ -367,6 +402,26 @@ class _Gatherer:
         self.members_cache: dict[str, list[Definition]] = {}
         self.by_key: dict[tuple[str, str, int], _Candidate] = {}
         self.seen: set[tuple[str, str, int]] = set()
+        self.headers: dict[tuple[str, str, int], _Candidate] = {}
+
+    def header(self, candidate: _Candidate) -> None:
+        """A candidate for the header pass (one line each, best tier and order kept)."""
+        d = candidate.definition
+        if d.path == self.rel or not d.signature:
+            return
+        old = self.headers.get(candidate.key)
+        if old is None or (candidate.tier, candidate.order) < (old.tier, old.order):
+            self.headers[candidate.key] = candidate
+
+    def header_candidates(self) -> list[_Candidate]:
+        return sorted(
+            self.headers.values(), key=lambda c: (c.tier, c.order, -c.rank, c.definition.path)
+        )
+
+    def _tier(self, bonus: float, used_in_file: bool) -> int:
+        if bonus >= BONUS_FUNCTION:
+            return 0
+        return 1 if used_in_file else 2
 
     def add(self, candidate: _Candidate) -> None:
         d = candidate.definition
@@ -421,7 +476,13 @@ class _Gatherer:
         self, source: str, d: Definition, rank: float, wanted: Iterable[str] = ()
     ) -> _Candidate:
         members = self.members(d) if d.kind in CLASS_KINDS else []
-        return _Candidate(source, d, rank, members[:MAX_MEMBERS], frozenset(wanted))
+        wanted = frozenset(wanted)
+        if len(members) > MAX_MEMBERS:  # the ones this file uses first, in source order
+            used = self.usage.file_attributes
+            keep = sorted(members, key=lambda m: m.name not in wanted and m.name not in used)
+            chosen = {id(m) for m in keep[:MAX_MEMBERS]}
+            members = [m for m in members if id(m) in chosen]
+        return _Candidate(source, d, rank, members, wanted)
 
     # -- types in scope
 
@@ -484,8 +545,13 @@ class _Gatherer:
                 continue
             base = RANK_STAR if imp.star else RANK_IMPORT
             bonus = self.usage.bonus_for_word(imp.local_name)
+            in_file = self.usage.file_counts.get(imp.local_name, 0) > 1  # besides the import
             if not bonus and imp.local_name in self.usage.file_words:
                 bonus = BONUS_FILE
+            if not imp.star:
+                tier = self._tier(bonus, in_file)
+                for d in imp.definitions[:1]:
+                    self.header(_Candidate("import", d, base + bonus, tier=tier, order=-bonus))
             for d in imp.definitions[:3]:
                 if d.kind in CLASS_KINDS:
                     rank = (RANK_IMPORTED_CLASS if not imp.star else RANK_STAR) + bonus
@@ -495,11 +561,15 @@ class _Gatherer:
 
     def _module(self, imp: ResolvedImport) -> None:
         prefix = imp.local_name + "."
-        helpers = imp.definitions[: MAX_MODULE_HELPERS * 2]
-        for i, d in enumerate(helpers):
+        for i, d in enumerate(imp.definitions):
             if d.name.startswith("_"):
                 continue
             bonus = self.usage.bonus_for_text(prefix + d.name)
+            if bonus or i < MAX_MODULE_HEADERS:
+                tier = self._tier(bonus, bool(bonus))
+                self.header(_Candidate("module", d, RANK_MODULE + bonus, tier=tier, order=i))
+            if i >= MAX_MODULE_HELPERS * 2:
+                continue
             if not bonus and i >= MAX_MODULE_HELPERS:
                 continue
             rank = RANK_MODULE + bonus - 0.01 * i
@@ -632,34 +702,51 @@ def _compute_repo_map(
 class _Renderer:
     """Greedy fit by rank, rendered grouped by path; never over the budget."""
 
-    def __init__(self, mark: str, count: CountTokens, budget: int) -> None:
+    def __init__(
+        self, mark: str, count: CountTokens, budget: int, used: frozenset[str] = frozenset()
+    ) -> None:
         self.mark = mark
+        self.used_names = used  # attribute names the file uses: members kept second
         self.count = count
         self.budget = budget
+        self.full_budget = budget  # ``budget`` is lowered while a pass reserves some
         self.items: list[ContextItem] = []
         self.paths: set[str] = set()
         self.used = 0
         self.covered: set[tuple[str, str, int]] = set()  # definitions shown (members too)
+        self.shown: dict[tuple[str, str, int], int] = {}  # key -> index in items
         self.title_tokens = count(f"{mark} {TITLE}\n")
 
-    def add(self, candidate: _Candidate) -> bool:
+    def add(self, candidate: _Candidate, header_only: bool = False) -> bool:
+        """Render ``candidate`` if it fits (only its header line when ``header_only``). A
+        definition already shown by its header alone may grow to its members here."""
         d = candidate.definition
-        overhead = 0 if self.items else self.title_tokens
-        if d.path not in self.paths:
-            overhead += self.count(f"{self.mark} {d.path}:\n")
-        room = self.budget - self.used - overhead
+        previous = self.shown.get(candidate.key)
+        if previous is not None:
+            old = self.items[previous]
+            if header_only or not candidate.members or len(old.lines) > 1:
+                return False
+            overhead = 0
+            room = self.budget - self.used + old.tokens
+        else:
+            overhead = 0 if self.items else self.title_tokens
+            if d.path not in self.paths:
+                overhead += self.count(f"{self.mark} {d.path}:\n")
+            room = self.budget - self.used - overhead
         if room <= 0:
             return False
+        if header_only and candidate.members:
+            candidate = _Candidate(candidate.source, d, candidate.rank)
         if candidate.members:
             # One big class must not crowd out everything else: the first item may take half
             # the budget, later ones a third (its members are cut, the used ones kept).
-            share = self.budget // 2 if not self.items else self.budget // 3
+            share = self.full_budget // 2 if not self.items else self.full_budget // 3
             room = min(room, max(share, MIN_CLASS_TOKENS))
         lines = self._lines(candidate, len(candidate.members))
         tokens = self.count(self._render_lines(lines))
         if tokens > room and candidate.members:
             # Keep the members used near the cursor first, then as many as fit.
-            order = _member_order(candidate)
+            order = _member_order(candidate, self.used_names)
             lo, hi = 0, len(order)
             best: tuple[str, ...] | None = None
             while lo <= hi:
@@ -676,6 +763,24 @@ class _Renderer:
             lines = best
         elif tokens > room:
             return False
+        if previous is not None:
+            if len(lines) <= 1:
+                return False
+            self.used -= self.items[previous].tokens
+            self.items[previous] = ContextItem(
+                candidate.source,
+                d.path,
+                d.name,
+                tokens,
+                round(max(candidate.rank, self.items[previous].rank), 3),
+                d.kind,
+                d.start_line,
+                lines,
+            )
+            self.used += tokens
+            self._cover(candidate, lines)
+            return True
+        self.shown[candidate.key] = len(self.items)
         self.items.append(
             ContextItem(
                 candidate.source,
@@ -690,12 +795,29 @@ class _Renderer:
         )
         self.paths.add(d.path)
         self.used += tokens + overhead
+        self._cover(candidate, lines)
+        return True
+
+    def header_cost(self, candidates: Iterable[_Candidate]) -> int:
+        """About what the header lines of ``candidates`` cost, with their paths."""
+        paths = set(self.paths)
+        total = 0
+        for c in candidates:
+            d = c.definition
+            if c.key in self.shown:
+                continue
+            if d.path not in paths:
+                paths.add(d.path)
+                total += self.count(f"{self.mark} {d.path}:\n")
+            total += self.count(self._render_lines((d.signature or d.name,)))
+        return total
+
+    def _cover(self, candidate: _Candidate, lines: tuple[str, ...]) -> None:
         self.covered.add(candidate.key)
         shown = set(lines[1:])
         for m in candidate.members:
             if "  " + (m.signature or m.name) in shown:
                 self.covered.add((m.path, m.name, m.start_line))
-        return True
 
     def _lines(
         self, candidate: _Candidate, n: int, order: list[Definition] | None = None
@@ -737,7 +859,7 @@ class _Renderer:
         return AssembledContext(text, items, tokens, self.budget)
 
 
-def _member_order(candidate: _Candidate) -> list[Definition]:
+def _member_order(candidate: _Candidate, used: frozenset[str] = frozenset()) -> list[Definition]:
     wanted = candidate.wanted
     members = candidate.members
 
@@ -746,8 +868,10 @@ def _member_order(candidate: _Candidate) -> list[Definition]:
             return (0, 0)
         if m.name in ("__init__", "constructor"):
             return (1, 0)
-        if m.kind in ("method", "function"):
+        if m.name in used:
             return (2, 0)
-        return (3, 0)
+        if m.kind in ("method", "function"):
+            return (3, 0)
+        return (4, 0)
 
     return sorted(members, key=key)

@@ -81,7 +81,10 @@ def test_the_class_of_self_layout_comes_first_within_256_tokens(
     assert all(item.path != CANVAS for item in result.items)
     assert "class Canvas" not in result.text
     sources = {item.source for item in result.items}
-    assert {"type:self.layout", "type:self.frame", "type:self.brush", "import"} <= sources
+    assert {"type:self.layout", "type:self.frame", "import", "module"} <= sources
+    # Every imported name and used module helper keeps at least its header line.
+    for header in ("class Brush:", "def open_session(", "def bold(", "def clamp("):
+        assert header in result.text
     assert result.scope.variables["self.layout"] == ("Layout",)
 
 
@@ -223,3 +226,38 @@ def test_a_big_class_does_not_crowd_out_the_rest(tmp_path: Path) -> None:
     assert "def method_number_59(" not in result.text
     assert "def tidy(text: str) -> str:" in result.text
     assert result.tokens <= 400
+
+
+def test_imported_names_and_module_helpers_keep_their_header_lines(tmp_path: Path) -> None:
+    """The header pass: big classes of values in scope and imported classes' members do not
+    crowd out one header line for each imported name and each `mod.x` helper used."""
+    root = tmp_path / "proj"
+    (root / "pkg").mkdir(parents=True)
+    methods = "".join(
+        f"    def method_number_{i}(self, value: int) -> int:\n        return value\n\n"
+        for i in range(60)
+    )
+    (root / "pkg/big.py").write_text(f"class Big:\n{methods}\n\nclass Other:\n{methods}")
+    helpers = "".join(
+        f"def helper_number_{i}(text: str) -> str:\n    return text\n\n" for i in range(80)
+    )
+    (root / "pkg/helpers.py").write_text(helpers)
+    (root / "pkg/tools.py").write_text("def tidy(text: str) -> str:\n    return text\n")
+    (root / "pkg/__init__.py").write_text("")
+    text = (
+        "from pkg import helpers\nfrom pkg.big import Big, Other\nfrom pkg.tools import tidy\n"
+        "\n\ndef first() -> None:\n    helpers.helper_number_77(tidy('x'))\n\n\n"
+        "def run(big: Big, other: Other) -> None:\n"
+        "    other.method_number_2(2)\n    big.method_number_1(1)\n    \n"
+    )
+    with WorkspaceIndex(root, cache_dir=tmp_path / "cache") as index:
+        index.index_all()
+        result = assemble_context(index, "pkg/main.py", text, 12, 4, 300)
+    assert result.tokens <= 300
+    assert "#   class Big:\n" in result.text
+    assert "#   class Other:\n" in result.text
+    assert "def helper_number_77(text: str) -> str:" in result.text  # used as `helpers.x`
+    assert "def tidy(text: str) -> str:" in result.text
+    assert "def method_number_1(self, value: int) -> int:" in result.text  # used near
+    big = next(item for item in result.items if item.name == "Big")
+    assert big.source == "type:big" and len(big.lines) > 1  # grown from its header line
