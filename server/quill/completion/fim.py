@@ -223,7 +223,6 @@ def build_hole_filler_messages(
     context: str,
     language: str,
     file_path: str,
-    late_context: str = "",
 ) -> list[dict[str, str]]:
     """Chat messages asking an instruct model for the text that replaces ``{{FILL_HERE}}``.
 
@@ -235,16 +234,9 @@ def build_hole_filler_messages(
         context_section = fill_placeholders(
             read_prompt("completion/hole_filler_context.md"), {"context": context.rstrip("\n")}
         )
-    late_context_section = ""
-    if late_context.strip():
-        late_context_section = fill_placeholders(
-            read_prompt("completion/hole_filler_late_context.md"),
-            {"context": late_context.rstrip("\n")},
-        )
     user = fill_placeholders(
         read_prompt("completion/hole_filler_user.md"),
         {
-            "late_context_section": late_context_section,
             "context_section": context_section,
             "file_path": file_path or "untitled",
             "language": language or "text",

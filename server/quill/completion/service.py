@@ -55,7 +55,7 @@ CALIBRATE_EVERY = 16
 #: context that changes as the user types; placed after the file in chat prompts
 #: how long an explicitly invoked completion waits for its context sources
 INVOKED_CONTEXT_DEADLINE_S = 0.25
-VOLATILE_SOURCES = frozenset({"context", "definition", "recent_edit"})
+VOLATILE_SOURCES = frozenset({"recent_edit"})
 
 
 @dataclass(frozen=True)
@@ -253,6 +253,10 @@ class CompletionService:
         self.metrics = CompletionMetrics()
         self.last_prompt: PromptRecord | None = None
         self._chars_per_token: dict[str, float] = {}
+        self._line_context: (
+            tuple[tuple[str, int, int], asyncio.Future[tuple[list[ContextSection], list[str]]]]
+            | None
+        ) = None
         self._calibrations = 0
         #: the front door's per-document request supervisor, for its counters
         self.supervisor: RequestSupervisor | None = None
@@ -345,9 +349,7 @@ class CompletionService:
         else:
             at_start = not line_text[:column].strip()
             deadline = self.debouncer.delay_ms(at_start) / 1000 + self.context_deadline_s
-        gathering = asyncio.ensure_future(
-            self._gather_context(req, head, context_budget, count, deadline)
-        )
+        gathering = self._context_for_line(req, head, context_budget, count, deadline)
 
         if not req.invoked:
             at_line_start = not line_text[:column].strip()
@@ -355,13 +357,11 @@ class CompletionService:
             current = await self.debouncer.wait(req.uri, at_line_start)
             timing["debounce_ms"] = (time.perf_counter() - waited) * 1000
             if not current:
-                gathering.cancel()
                 return CompletionOutcome([], "superseded")
         if not is_current():
-            gathering.cancel()
             return CompletionOutcome([], "stale")
 
-        sections, dropped = await gathering
+        sections, dropped = await asyncio.shield(gathering)
         kept = fit_sections(sections, context_budget, count) if sections else []
         context_text = "".join(_section_text(x) for x in kept)
         used_context = count(context_text) if context_text else 0
@@ -382,13 +382,10 @@ class CompletionService:
         prompt: str | list[dict[str, str]]
         language = req.language or ""
         if mode == "chat":
-            # Slow-changing context (the repo map) goes before the file and what changes from
-            # keystroke to keystroke (definitions near the cursor, recent edits) after it, so
-            # the model's prefix cache covers everything up to the cursor.
-            stable = "".join(_section_text(x) for x in kept if x.source not in VOLATILE_SOURCES)
-            late = "".join(_section_text(x) for x in kept if x.source in VOLATILE_SOURCES)
+            # The context is fixed for the line being typed on (see _context_for_line), so it
+            # goes first and the model's prefix cache covers everything up to the cursor.
             messages = build_hole_filler_messages(
-                cut_prefix, cut_suffix, stable, language, req.path or "", late
+                cut_prefix, cut_suffix, context_text, language, req.path or ""
             )
             prompt = messages
             start = lambda p: p.stream_chat(messages, options)  # noqa: E731
@@ -509,6 +506,30 @@ class CompletionService:
                 except Exception:  # a parser failure only costs the lexical fallback
                     log.debug("gate parse failed", exc_info=True)
         return decide(text, req.line - start, req.character, tree=tree, language=req.language)
+
+    def _context_for_line(
+        self,
+        req: CompletionRequest,
+        head: str,
+        budget: int,
+        count: CountTokens,
+        deadline: float,
+    ) -> asyncio.Future[tuple[list[ContextSection], list[str]]]:
+        """The context of the line being typed on, gathered once when the cursor arrives.
+
+        While the user types on one line the context stays the same, so the prompt keeps its
+        beginning and the model's prefix cache keeps hitting; it is gathered afresh when the
+        cursor moves to another line (or the budget changes).
+        """
+        key = (req.uri, req.line, budget)
+        cached = self._line_context
+        if cached is not None and cached[0] == key:
+            future = cached[1]
+            if not future.cancelled() and not (future.done() and future.exception()):
+                return future
+        future = asyncio.ensure_future(self._gather_context(req, head, budget, count, deadline))
+        self._line_context = (key, future)
+        return future
 
     async def _gather_context(
         self,

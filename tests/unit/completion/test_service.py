@@ -122,3 +122,23 @@ def test_prose_is_not_code() -> None:
     assert looks_like_prose("The code is already complete.")
     assert not looks_like_prose("return math.pi * radius ** 2")
     assert not looks_like_prose("this.total = 0;")
+
+
+async def test_context_is_gathered_once_per_line(app: Quill) -> None:
+    calls: list[int] = []
+
+    def counting(query: ContextQuery) -> Sequence[ContextSection]:
+        calls.append(query.line)
+        return [ContextSection("context", "# geometry.py\n#   def square(x): ...\n", 2.0)]
+
+    service: CompletionService = app.completion
+    service.context_sources = [("context", counting)]
+    await service.complete(request(BODY, 4, 4))
+    typed = BODY.replace("    \n", "    ret\n")
+    await service.complete(request(typed, 4, 7))  # same line, more typed: same context
+    assert calls == [4]
+    other = typed + "\ndef other():\n    \n"
+    await service.complete(request(other, 8, 4))  # another line: gathered afresh
+    assert calls == [4, 8]
+    record = service.last_prompt
+    assert record is not None and "def square(x)" in str(record.prompt)
