@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import abc
+import time
 from collections.abc import AsyncGenerator, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
@@ -87,6 +88,20 @@ class ModelProvider(abc.ABC):
     @abc.abstractmethod
     async def probe(self, *, generate: bool = False) -> ModelHealth:
         """Check the model; with ``generate`` also time a one-token generation."""
+
+    async def time_one_token(self, health: ModelHealth) -> None:
+        """Time a one-token generation into ``health``; a failure marks it not loaded."""
+        from quill.models.errors import ModelError
+
+        started = time.perf_counter()
+        try:
+            async for _ in self.stream_completion("Hello", GenerationOptions(max_tokens=1)):
+                pass
+        except ModelError as exc:
+            health.loaded = False
+            health.message = str(exc)
+            return
+        health.probe_latency_ms = (time.perf_counter() - started) * 1000
 
     def fim_mode(self) -> FimMode:
         """How this model fills the middle, as far as known without probing."""

@@ -282,15 +282,7 @@ class LocalProvider(ModelProvider):
         health.context_size = int(llm.n_ctx())
         health.message = "embedded model loaded"
         if generate:
-            started = time.perf_counter()
-            try:
-                async for _ in self.stream_completion("Hello", GenerationOptions(max_tokens=1)):
-                    pass
-            except ModelError as exc:
-                health.loaded = False
-                health.message = str(exc)
-                return health
-            health.probe_latency_ms = (time.perf_counter() - started) * 1000
+            await self.time_one_token(health)
         return health
 
     async def aclose(self) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,15 +17,7 @@ from quill.context.assemble import (
 from quill.context.sections import ContextQuery
 from quill.index.service import WorkspaceIndex
 
-FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "context"
-CANVAS = "app/render/canvas.py"
-
-
-def index_copy(src: str, base: Path) -> WorkspaceIndex:
-    shutil.copytree(FIXTURES / src, base / src)
-    index = WorkspaceIndex(base / src, cache_dir=base / "cache")
-    index.index_all()
-    return index
+from .helpers import CANVAS, index_copy
 
 
 @pytest.fixture(scope="module")
