@@ -22,8 +22,10 @@ from quill.context.assemble import context_source
 from quill.index.records import IndexStats
 from quill.index.service import WorkspaceIndex
 from quill.models.base import ChatMessage, GenerationOptions, ModelHealth
+from quill.models.errors import ModelRequestRejected
 from quill.models.router import ModelRouter, RoutedStream
 from quill.prompts import read_prompt
+from quill.safety.secrets import is_secret_file, redact
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -49,6 +51,10 @@ class Status:
             "models": self.models,
             "completion": self.completion,
         }
+
+
+class SecretFileRefused(ModelRequestRejected):
+    """A question about a file that holds secrets (``.env``, keys) is not sent anywhere."""
 
 
 class TaskRegistry:
@@ -245,10 +251,13 @@ class Quill:
         self, question: str, *, file_path: str | None = None, file_text: str | None = None
     ) -> list[ChatMessage]:
         system = read_prompt("chat/system.md").strip()
+        if file_text is not None and is_secret_file(file_path):
+            raise SecretFileRefused(f"{file_path} holds secrets; it is never sent to a model")
+        question = redact(question)
         if file_text is None:
             return [{"role": "system", "content": system}, {"role": "user", "content": question}]
         path = file_path or "untitled"
-        code = self.fit_to_budget(file_text, self.settings.chat.context_tokens)
+        code = redact(self.fit_to_budget(file_text, self.settings.chat.context_tokens))
         user = render_template(
             read_prompt("chat/file_context.md"),
             path=path,

@@ -255,8 +255,8 @@ async def ask(
 
     app = Quill(sources)
     try:
-        stream = app.ask(question, file_path=file_path, file_text=file_text)
         try:
+            stream = app.ask(question, file_path=file_path, file_text=file_text)
             async for piece in stream:
                 out.write(piece)
                 out.flush()

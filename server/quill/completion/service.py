@@ -34,6 +34,7 @@ from quill.context.sections import ContextQuery, ContextSection, ContextSource
 from quill.models.base import GenerationOptions, ModelProvider
 from quill.models.errors import ModelError
 from quill.models.router import ModelRouter
+from quill.safety.secrets import is_secret_file, redact
 
 log = logging.getLogger(__name__)
 
@@ -322,6 +323,8 @@ class CompletionService:
         offset = sum(map(len, lines[: req.line])) + req.line + column
         prefix, suffix = req.text[:offset], req.text[offset:]
 
+        if is_secret_file(req.path):
+            return CompletionOutcome([], "secret file")
         choice = self._choose_model()
         if choice is None:
             return CompletionOutcome([], "no model available")
@@ -373,6 +376,11 @@ class CompletionService:
         )
         cut_prefix = _snap_prefix_start(cut_prefix, req.line)
         self._calibrate(provider, cut_prefix)
+        cut_prefix, cut_suffix, context_text = (
+            redact(cut_prefix),
+            redact(cut_suffix),
+            redact(context_text),
+        )
 
         options = GenerationOptions(
             max_tokens=settings.max_tokens,

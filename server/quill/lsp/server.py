@@ -199,7 +199,10 @@ async def _ask(ls: QuillLanguageServer, question: str, uri: str | None) -> dict[
         document = ls.workspace.get_text_document(uri)
         file_text = document.source
         file_path = _relative(ls.app.workspace, document.path)
-    stream = ls.app.ask(question, file_path=file_path, file_text=file_text)
+    try:
+        stream = ls.app.ask(question, file_path=file_path, file_text=file_text)
+    except ModelError as exc:
+        raise ModelRequestFailed(str(exc)) from exc
     ls.app.busy(+1)
     try:
         text = await stream.text()

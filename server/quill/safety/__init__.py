@@ -1,1 +1,1 @@
-"""Quill safety."""
+"""Safety: secret files and key-like strings are kept out of prompts."""
