@@ -113,7 +113,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "lsp":
         return _run_lsp(args, sources)
     if args.command == "settings":
-        from quill.config import settings_markdown_table
+        from quill.settings_doc import settings_markdown_table
 
         sys.stdout.write(settings_markdown_table() + "\n")
         return 0

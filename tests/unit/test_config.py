@@ -10,10 +10,9 @@ from quill.config import (
     Settings,
     SettingsSources,
     env_layer,
-    settings_markdown_table,
-    settings_reference_rows,
     unwrap_client_settings,
 )
+from quill.settings_doc import settings_markdown_table, settings_reference_rows
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
