@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, Literal, TypeVar
 
 from quill.chat.repetition import stop_on_repetition
+from quill.completion.placeholders import fill_placeholders
 from quill.completion.service import CompletionService, estimate_tokens
 from quill.config import Settings, SettingsProblem, SettingsSources
 from quill.context.assemble import context_source
@@ -93,14 +94,6 @@ def language_of(path: str) -> str:
     from quill.index.languages import language_for_path
 
     return language_for_path(path) or Path(path).suffix.lstrip(".").lower() or "text"
-
-
-def render_template(template: str, **values: str) -> str:
-    """Fill ``{{name}}`` placeholders; other braces are left alone."""
-    out = template
-    for key, value in values.items():
-        out = out.replace("{{" + key + "}}", value)
-    return out
 
 
 class Quill:
@@ -258,12 +251,9 @@ class Quill:
             return [{"role": "system", "content": system}, {"role": "user", "content": question}]
         path = file_path or "untitled"
         code = redact(self.fit_to_budget(file_text, self.settings.chat.context_tokens))
-        user = render_template(
+        user = fill_placeholders(
             read_prompt("chat/file_context.md"),
-            path=path,
-            language=language_of(path),
-            code=code,
-            question=question,
+            {"path": path, "language": language_of(path), "code": code, "question": question},
         )
         return [{"role": "system", "content": system}, {"role": "user", "content": user.strip()}]
 

@@ -212,6 +212,9 @@ async def doctor(sources: SettingsSources, out: TextIO) -> int:
                 out.write(f"  - {problem}\n")
         else:
             out.write("settings: ok\n")
+        untrusted = sources.untrusted_message()
+        if untrusted:
+            out.write(f"workspace not trusted: {untrusted}\n")
         results = await app.check_models(generate=True)
         for health in results:
             state = "healthy" if health.healthy else "UNAVAILABLE"

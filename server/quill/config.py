@@ -12,6 +12,7 @@ A value that fails validation is dropped (its default applies) and reported as a
 
 from __future__ import annotations
 
+import fnmatch
 import json
 import logging
 import os
@@ -29,6 +30,21 @@ log = logging.getLogger(__name__)
 
 ENV_PREFIX = "QUILL_"
 WORKSPACE_FILE = ".quill.toml"
+#: Settings that decide where code and keys are sent (or which files are loaded and written).
+#: From a workspace's own ``.quill.toml`` they apply only when the user trusts that folder,
+#: so a cloned repository cannot send the user's key or code to a server of its choosing.
+TRUST_REQUIRED_KEYS = (
+    "endpoint",
+    "apiKey",
+    "models.*.provider",
+    "models.*.baseUrl",
+    "models.*.apiKey",
+    "models.*.apiKeyEnv",
+    "models.*.modelPath",
+    "routes",
+    "index.cacheDir",
+    "trustedWorkspaces",
+)
 
 Feature = Literal["completion", "chat", "actions"]
 FEATURES: tuple[Feature, ...] = ("completion", "chat", "actions")
@@ -137,6 +153,13 @@ class CompletionSettings(_Section):
         description="Token budget for the completion prompt when the embedded model answers "
         "(small: on a CPU every prompt token costs time).",
     )
+    invoked_wait_seconds: float = Field(
+        3.0,
+        ge=0,
+        le=60,
+        description="How long a list completion the user asked for (the completion key) waits "
+        "for the model before answering; automatic requests answer from the cache at once.",
+    )
 
 
 class ChatSettings(_Section):
@@ -184,6 +207,13 @@ class Settings(_Section):
     index: IndexSettings = Field(default_factory=IndexSettings)
     log_level: Literal["debug", "info", "warning", "error"] = Field(
         "info", description="Log level of the server log (stderr or `--log-file`)."
+    )
+    trusted_workspaces: list[str] = Field(
+        default_factory=list,
+        description="Folders (glob patterns, `~` allowed, e.g. `~/work/*`) whose `.quill.toml` "
+        "may set where code and keys go (`endpoint`, `apiKey`, `routes`, `models.*.baseUrl`, "
+        "`apiKey`, `apiKeyEnv`, `modelPath`, `provider`, `index.cacheDir`). Read from the "
+        "user's own config, the environment and the editor only.",
     )
 
     def effective_models(self) -> dict[str, ModelSettings]:
@@ -375,6 +405,56 @@ def _origin_of(origin: Mapping[str, str], key: str) -> str:
     return "settings"
 
 
+def _trusted_patterns(layers: Iterable[SettingsLayer]) -> list[str]:
+    patterns: list[str] = []
+    for layer in layers:
+        values = layer.values if isinstance(layer.values, Mapping) else {}
+        found = _normalise_keys(dict(values)).get("trustedWorkspaces")
+        if isinstance(found, str):
+            found = [found]
+        if isinstance(found, list):
+            patterns += [p for p in found if isinstance(p, str) and p.strip()]
+    return patterns
+
+
+def is_trusted_workspace(workspace: Path, patterns: Iterable[str]) -> bool:
+    """True when ``workspace`` matches one of ``patterns`` (globs; ``~`` expands)."""
+    folder = workspace.resolve().as_posix()
+    for pattern in patterns:
+        expanded = os.path.expanduser(pattern.strip()).rstrip("/") or "/"
+        if any(c in expanded for c in "*?["):
+            if fnmatch.fnmatchcase(folder, expanded):
+                return True
+        elif Path(expanded).resolve().as_posix() == folder:
+            return True
+    return False
+
+
+def strip_trust_required(values: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """``values`` without the settings of :data:`TRUST_REQUIRED_KEYS`; and the keys removed."""
+    tree = _normalise_keys(dict(values))
+    removed: list[str] = []
+    for key in TRUST_REQUIRED_KEYS:
+        head, _, rest = key.partition(".*.")
+        if not rest:
+            node: Any = tree
+            parts = key.split(".")
+            for part in parts[:-1]:
+                node = node.get(part) if isinstance(node, dict) else None
+            if isinstance(node, dict) and parts[-1] in node:
+                del node[parts[-1]]
+                removed.append(key)
+            continue
+        models = tree.get(head)
+        if not isinstance(models, dict):
+            continue
+        for name, entry in models.items():
+            if isinstance(entry, dict) and rest in entry:
+                del entry[rest]
+                removed.append(f"{head}.{name}.{rest}")
+    return tree, removed
+
+
 @dataclass
 class SettingsSources:
     """All layers of settings for one workspace; client layers can be replaced later."""
@@ -383,22 +463,54 @@ class SettingsSources:
     initialization_options: dict[str, Any] = field(default_factory=dict)
     client_settings: dict[str, Any] = field(default_factory=dict)
     environ: Mapping[str, str] | None = None
+    #: keys of the workspace's ``.quill.toml`` ignored at the last load (folder not trusted)
+    untrusted_keys: list[str] = field(default_factory=list)
 
     def load(self) -> tuple[Settings, list[SettingsProblem]]:
-        layers: list[SettingsLayer] = []
         problems: list[SettingsProblem] = []
         user, p = read_toml_layer(user_config_path(), "user config")
-        layers.append(user)
         problems += p
+        trusted_layers = [
+            user,
+            env_layer(self.environ),
+            SettingsLayer("initializationOptions", self.initialization_options),
+            SettingsLayer("workspace/didChangeConfiguration", self.client_settings),
+        ]
+        layers = [trusted_layers[0]]
+        self.untrusted_keys = []
         if self.workspace is not None:
             ws, p = read_toml_layer(self.workspace / WORKSPACE_FILE, WORKSPACE_FILE)
-            layers.append(ws)
             problems += p
-        layers.append(env_layer(self.environ))
-        layers.append(SettingsLayer("initializationOptions", self.initialization_options))
-        layers.append(SettingsLayer("workspace/didChangeConfiguration", self.client_settings))
+            if isinstance(ws.values, Mapping):
+                trusted = is_trusted_workspace(self.workspace, _trusted_patterns(trusted_layers))
+                values, removed = strip_trust_required(ws.values)
+                if trusted:  # everything but a say in what else is trusted
+                    ws = SettingsLayer(ws.source, _without_key(ws.values, "trustedWorkspaces"))
+                else:
+                    ws = SettingsLayer(ws.source, values)
+                    self.untrusted_keys = removed
+            layers.append(ws)
+        layers += trusted_layers[1:]
         settings, more = build_settings(layers)
         return settings, problems + more
+
+    def untrusted_message(self) -> str | None:
+        """One line for the user when the workspace's file asked for what needs trust."""
+        if not self.untrusted_keys or self.workspace is None:
+            return None
+        keys = ", ".join(self.untrusted_keys)
+        folder = self.workspace.resolve().as_posix()
+        return (
+            f"Quill: ignored {keys} from this folder's {WORKSPACE_FILE}: a repository's own "
+            "files may not choose where your code and keys are sent. If you trust this folder, "
+            f'add trustedWorkspaces = ["{folder}"] to {user_config_path()}.'
+        )
+
+
+def _without_key(values: Mapping[str, Any], key: str) -> dict[str, Any]:
+    tree = _normalise_keys(dict(values))
+    tree.pop(key, None)
+    return tree
 
 
 def unwrap_client_settings(value: Any) -> dict[str, Any]:

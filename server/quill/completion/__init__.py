@@ -17,7 +17,7 @@ from quill.completion.fim import (
     load_fim_templates,
     select_fim_template,
 )
-from quill.completion.gate import GateDecision, decide, index_to_utf16, utf16_to_index
+from quill.completion.gate import GateDecision, decide
 from quill.completion.postfilter import postprocess
 
 __all__ = [
@@ -38,9 +38,7 @@ __all__ = [
     "extract_hole_filler_answer",
     "fim_template_for_family",
     "fit_sections",
-    "index_to_utf16",
     "load_fim_templates",
     "postprocess",
     "select_fim_template",
-    "utf16_to_index",
 ]

@@ -4,7 +4,8 @@ No request when the cursor is in the middle of a word or of other code, in a str
 comment (unless comments are allowed). Multi-line when the cursor stands on an empty line in
 a block, or right after a line that opens one (``:`` / ``{``); single-line otherwise.
 
-Positions come as LSP sends them: a line number and a character offset in UTF-16 code units.
+Positions are a line number and a column counted in characters (Python string indexes); the
+front door converts the editor's position encoding before calling.
 """
 
 from __future__ import annotations
@@ -27,8 +28,6 @@ __all__ = [
     "REASON_SINGLE_LINE",
     "GateDecision",
     "decide",
-    "index_to_utf16",
-    "utf16_to_index",
 ]
 
 REASON_OUT_OF_RANGE = "position out of range"
@@ -64,34 +63,6 @@ class GateDecision:
     multiline: bool = False
 
 
-def utf16_to_index(line_text: str, character: int) -> int:
-    """The Python string index of UTF-16 offset ``character`` in ``line_text``.
-
-    Offsets below 0 give 0, offsets past the end give ``len(line_text)``, and an offset that
-    falls between the two halves of a surrogate pair gives the index of that character.
-    """
-    if character <= 0:
-        return 0
-    if line_text.isascii():
-        return min(character, len(line_text))
-    units = 0
-    for index, ch in enumerate(line_text):
-        width = 2 if ord(ch) > 0xFFFF else 1
-        if units + width > character:
-            return index
-        units += width
-    return len(line_text)
-
-
-def index_to_utf16(line_text: str, index: int) -> int:
-    """The UTF-16 offset of Python string index ``index`` in ``line_text`` (clamped)."""
-    index = max(0, min(index, len(line_text)))
-    head = line_text[:index]
-    if head.isascii():
-        return index
-    return index + sum(1 for ch in head if ord(ch) > 0xFFFF)
-
-
 def _is_identifier_char(ch: str) -> bool:
     return ch.isalnum() or ch == "_" or ch == "$"
 
@@ -99,13 +70,13 @@ def _is_identifier_char(ch: str) -> bool:
 def decide(
     text: str,
     line: int,
-    character: int,
+    column: int,
     *,
     tree: tree_sitter.Tree | None,
     language: str | None,
     in_comments_allowed: bool = False,
 ) -> GateDecision:
-    """Decide whether to complete at (``line``, ``character``) of ``text``.
+    """Decide whether to complete at (``line``, ``column``) of ``text``.
 
     ``tree`` is a tree-sitter tree of exactly ``text`` (UTF-8) or ``None``; without one, a
     lexical scan of the lines above the cursor finds strings and comments.
@@ -114,7 +85,7 @@ def decide(
     if line < 0 or line >= len(lines):
         return GateDecision(False, REASON_OUT_OF_RANGE)
     line_text = lines[line].removesuffix("\r")
-    column = utf16_to_index(line_text, character)
+    column = max(0, min(column, len(line_text)))
     left = line_text[:column]
     right = line_text[column:]
 

@@ -27,7 +27,7 @@ from quill.completion.fim import (
     extract_hole_filler_answer,
     select_fim_template,
 )
-from quill.completion.gate import decide, utf16_to_index
+from quill.completion.gate import decide
 from quill.completion.postfilter import postprocess
 from quill.config import CompletionSettings
 from quill.context.sections import ContextQuery, ContextSection, ContextSource
@@ -64,7 +64,7 @@ class CompletionRequest:
     uri: str
     text: str
     line: int
-    character: int  # UTF-16 code units, as LSP sends it
+    column: int  # characters (a Python string index) into the line; the front door converts
     version: int | None = None
     language: str | None = None  # tree-sitter language name (python, tsx, ...)
     path: str | None = None  # workspace-relative path, for the prompt
@@ -76,7 +76,7 @@ class Suggestion:
     id: str
     text: str
     line: int
-    character: int
+    column: int
 
 
 @dataclass
@@ -193,6 +193,8 @@ class RecentEdits:
         self._edits: deque[tuple[str, str | None, int]] = deque(maxlen=limit)
 
     def note(self, uri: str, path: str | None, line: int) -> None:
+        if is_secret_file(path):
+            return  # a secret file's lines never become context, not even as a recent edit
         for i, (u, _, ln) in enumerate(self._edits):
             if u == uri and abs(ln - line) <= 6:
                 del self._edits[i]
@@ -319,7 +321,7 @@ class CompletionService:
         line_text = lines[req.line].removesuffix("\r")
         if len(line_text) > MAX_LINE_CHARS:
             return CompletionOutcome([], "line too long")
-        column = utf16_to_index(line_text, req.character)
+        column = max(0, min(req.column, len(line_text)))
         offset = sum(map(len, lines[: req.line])) + req.line + column
         prefix, suffix = req.text[:offset], req.text[offset:]
 
@@ -513,7 +515,7 @@ class CompletionService:
                     tree = parser.parse(text.encode("utf-8"))
                 except Exception:  # a parser failure only costs the lexical fallback
                     log.debug("gate parse failed", exc_info=True)
-        return decide(text, req.line - start, req.character, tree=tree, language=req.language)
+        return decide(text, req.line - start, req.column, tree=tree, language=req.language)
 
     def _context_for_line(
         self,
@@ -586,7 +588,7 @@ class CompletionService:
 
     @staticmethod
     def _suggestion(text: str, req: CompletionRequest) -> Suggestion:
-        return Suggestion(uuid.uuid4().hex[:12], text, req.line, req.character)
+        return Suggestion(uuid.uuid4().hex[:12], text, req.line, req.column)
 
 
 _PROSE_OPENERS = (

@@ -34,9 +34,11 @@ __all__ = [
     "get_parser",
     "get_tags_query",
     "grammars_dir",
+    "language_for_language_id",
     "language_for_path",
     "language_specs",
     "supported_languages",
+    "watched_files_glob",
 ]
 
 
@@ -51,6 +53,7 @@ class LanguageSpec:
     tags: tuple[str, ...]
     file_is_module: bool
     builtins: frozenset[str] = frozenset()
+    language_ids: tuple[str, ...] = ()
 
 
 @cache
@@ -86,6 +89,7 @@ def language_specs() -> Mapping[str, LanguageSpec]:
                 tags=(tags,) if isinstance(tags, str) else tuple(str(t) for t in tags),
                 file_is_module=bool(entry.get("file_is_module", False)),
                 builtins=frozenset(str(n) for n in entry.get("builtins", ())),
+                language_ids=tuple(str(i) for i in entry.get("language_ids", (name,))),
             )
         except (KeyError, TypeError, AttributeError):
             log.error("languages.toml: malformed entry for %r, skipped", name)
@@ -113,6 +117,31 @@ def language_for_path(path: str | Path) -> str | None:
     if lang is None or (lang in _queries and _queries[lang] is None):
         return None
     return lang
+
+
+@cache
+def _language_id_map() -> Mapping[str, str]:
+    mapping: dict[str, str] = {}
+    for spec in language_specs().values():
+        for language_id in (spec.name, *spec.language_ids):
+            mapping.setdefault(language_id.lower(), spec.name)
+    return mapping
+
+
+def language_for_language_id(language_id: str | None) -> str | None:
+    """The language name for an editor's LSP ``languageId`` (``typescriptreact`` → ``tsx``)."""
+    if not language_id:
+        return None
+    lang = _language_id_map().get(language_id.lower())
+    if lang is None or (lang in _queries and _queries[lang] is None):
+        return None
+    return lang
+
+
+def watched_files_glob() -> str:
+    """One glob pattern matching every indexed file extension (for the editor's watcher)."""
+    extensions = sorted({ext.lstrip(".") for ext in _extension_map()})
+    return "**/*.{" + ",".join(extensions) + "}"
 
 
 _language_lock = threading.Lock()
@@ -215,4 +244,5 @@ def _reset_caches_for_tests() -> None:
     _local.__dict__.clear()
     language_specs.cache_clear()
     _extension_map.cache_clear()
+    _language_id_map.cache_clear()
     grammars_dir.cache_clear()

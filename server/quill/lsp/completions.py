@@ -9,15 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
-from pygls.uris import to_fs_path
 
 from quill.completion.debounce import RequestSupervisor
-from quill.completion.gate import utf16_to_index
-from quill.completion.service import CompletionOutcome, CompletionRequest
+from quill.completion.service import CompletionOutcome, CompletionRequest, Suggestion
+from quill.lsp.documents import Documents, DocumentSnapshot
 
 if TYPE_CHECKING:
     from quill.lsp.server import QuillLanguageServer
@@ -29,42 +27,18 @@ LAST_PROMPT_COMMAND = "quill.lastPrompt"
 DID_SHOW = "textDocument/didShowCompletion"
 DID_PARTIALLY_ACCEPT = "textDocument/didPartiallyAcceptCompletion"
 
-#: LSP language ids that differ from tree-sitter language names
-LANGUAGE_IDS = {
-    "typescriptreact": "tsx",
-    "javascriptreact": "javascript",
-    "c++": "cpp",
-    "golang": "go",
-}
-
-LIST_WAIT_SECONDS = 0.4
+#: an automatic list request answers from the cache after this long (the model keeps going)
+AUTOMATIC_LIST_WAIT_SECONDS = 0.05
 
 
-def language_of(uri: str, language_id: str | None) -> str | None:
-    from quill.index.languages import language_for_path, supported_languages
+def language_of(snapshot: DocumentSnapshot) -> str | None:
+    from quill.index.languages import language_for_language_id, language_for_path
 
-    path = to_fs_path(uri)
-    if path:
-        found = language_for_path(path)
+    if snapshot.path is not None:
+        found = language_for_path(str(snapshot.path))
         if found:
             return found
-    if language_id:
-        name = LANGUAGE_IDS.get(language_id, language_id)
-        if name in supported_languages():
-            return name
-    return None
-
-
-def workspace_path(root: Path | None, path: str | None) -> str | None:
-    """``path`` relative to the workspace ("/"-separated), else its file name."""
-    if not path:
-        return None
-    if root is not None:
-        try:
-            return Path(path).resolve().relative_to(root).as_posix()
-        except (ValueError, OSError):
-            pass
-    return Path(path).name
+    return language_for_language_id(snapshot.language_id)
 
 
 def _suggestion_id(item: Any) -> str | None:
@@ -87,48 +61,51 @@ def register_completion_features(server: QuillLanguageServer) -> None:
     def snapshot(
         ls: QuillLanguageServer, uri: str, position: types.Position, invoked: bool
     ) -> CompletionRequest | None:
-        document = ls.workspace.text_documents.get(uri)
-        if document is None:
+        documents = ls.documents
+        snap = documents.snapshot(uri)
+        if snap is None:
             return None  # unknown document: nothing to complete
-        rel = workspace_path(ls.app.workspace, document.path)
+        lines = snap.text.split("\n")
+        if not 0 <= position.line < len(lines):
+            return None
+        column = documents.column_from_client(lines[position.line], position.character)
         return CompletionRequest(
-            uri=uri,
-            text=document.source,
+            uri=snap.key,
+            text=snap.text,
             line=position.line,
-            character=position.character,
-            version=document.version,
-            language=language_of(uri, document.language_id),
-            path=rel,
+            column=column,
+            version=snap.version,
+            language=language_of(snap),
+            path=snap.display_path(),
             invoked=invoked,
         )
 
     def is_current(ls: QuillLanguageServer, req: CompletionRequest) -> bool:
-        document = ls.workspace.text_documents.get(req.uri)
-        return document is not None and document.version == req.version
+        return ls.documents.is_open(req.uri) and ls.documents.version(req.uri) == req.version
 
     running: dict[str, tuple[tuple[int | None, int, int], asyncio.Task[CompletionOutcome]]] = {}
 
     def start(ls: QuillLanguageServer, req: CompletionRequest) -> asyncio.Task[CompletionOutcome]:
-        key = (req.version, req.line, req.character)
+        key = (req.version, req.line, req.column)
         previous = running.get(req.uri)
         if previous is not None and previous[0] == key and not previous[1].done():
             return previous[1]  # the same question again: wait for the answer under way
-        task = _start_new(ls, req)
-        running[req.uri] = (key, task)
-        return task
-
-    def _start_new(
-        ls: QuillLanguageServer, req: CompletionRequest
-    ) -> asyncio.Task[CompletionOutcome]:
-        service = ls.app.completion
-        return supervisor.start(
+        task = supervisor.start(
             req.uri,
-            service.complete(
+            ls.app.completion.complete(
                 req,
                 is_current=lambda: is_current(ls, req),
                 on_model_call=supervisor.mark_model_called,
             ),
         )
+        running[req.uri] = (key, task)
+        task.add_done_callback(lambda _t: _forget(req.uri, task))
+        return task
+
+    def _forget(uri: str, task: asyncio.Task[CompletionOutcome]) -> None:
+        entry = running.get(uri)
+        if entry is not None and entry[1] is task:
+            del running[uri]
 
     async def run(
         ls: QuillLanguageServer, req: CompletionRequest, wait: float | None = None
@@ -164,11 +141,7 @@ def register_completion_features(server: QuillLanguageServer) -> None:
                 types.InlineCompletionItem(
                     insert_text=s.text,
                     range=types.Range(start=pos, end=pos),
-                    command=types.Command(
-                        title="Quill: suggestion accepted",
-                        command=ACCEPT_COMMAND,
-                        arguments=[s.id],
-                    ),
+                    command=_accept_command(s),
                 )
                 for s in outcome.suggestions
             ]
@@ -190,46 +163,27 @@ def register_completion_features(server: QuillLanguageServer) -> None:
         req = snapshot(ls, params.text_document.uri, params.position, invoked)
         if req is None:
             return types.CompletionList(is_incomplete=False, items=[])
-        outcome = await run(ls, req, wait=LIST_WAIT_SECONDS)
+        # Invoked (the user pressed the completion key): wait for the model, since the menu
+        # will not ask again. Automatic: answer from the cache at once and mark the list
+        # incomplete, so the editor asks again on the next keystroke while the model works.
+        settings = ls.app.settings.completion
+        wait = settings.invoked_wait_seconds if invoked else AUTOMATIC_LIST_WAIT_SECONDS
+        outcome = await run(ls, req, wait=wait)
         if outcome is None or not outcome.suggestions:
             return types.CompletionList(is_incomplete=True, items=[])
-        line_text = req.text.split("\n")[req.line]
-        column = utf16_to_index(line_text, req.character)
-        word_start = column
+        line_text = req.text.split("\n")[req.line].removesuffix("\r")
+        documents = ls.documents
+        word_start = req.column
         while word_start > 0 and (
             line_text[word_start - 1].isalnum() or line_text[word_start - 1] == "_"
         ):
             word_start -= 1
-        typed = line_text[word_start:column]
-        start_char = req.character - (len(typed.encode("utf-16-le")) // 2)
-        items = []
-        for s in outcome.suggestions:
-            first = (typed + s.text).split("\n", 1)[0].strip() or s.text.strip()
-            items.append(
-                types.CompletionItem(
-                    label=first[:80],
-                    kind=types.CompletionItemKind.Text,
-                    detail="Quill AI suggestion",
-                    documentation=types.MarkupContent(
-                        kind=types.MarkupKind.Markdown,
-                        value=f"```\n{typed + s.text}\n```",
-                    ),
-                    sort_text="~quill",
-                    filter_text=typed + s.text,
-                    text_edit=types.TextEdit(
-                        range=types.Range(
-                            start=types.Position(line=req.line, character=start_char),
-                            end=params.position,
-                        ),
-                        new_text=typed + s.text,
-                    ),
-                    command=types.Command(
-                        title="Quill: suggestion accepted",
-                        command=ACCEPT_COMMAND,
-                        arguments=[s.id],
-                    ),
-                )
-            )
+        typed = line_text[word_start : req.column]
+        edit_range = types.Range(
+            start=documents.client_position(line_text, req.line, word_start),
+            end=documents.client_position(line_text, req.line, req.column),
+        )
+        items = [_list_item(s, typed, edit_range) for s in outcome.suggestions]
         return types.CompletionList(is_incomplete=True, items=items)
 
     @server.feature(DID_SHOW)
@@ -252,17 +206,50 @@ def register_completion_features(server: QuillLanguageServer) -> None:
         return record.to_json() if record else None
 
 
+def _accept_command(suggestion: Suggestion) -> types.Command:
+    return types.Command(
+        title="Quill: suggestion accepted", command=ACCEPT_COMMAND, arguments=[suggestion.id]
+    )
+
+
+def _list_item(suggestion: Suggestion, typed: str, edit_range: types.Range) -> types.CompletionItem:
+    """A menu item that replaces the word being typed with that word plus the suggestion.
+
+    ``filterText`` starts with what is already typed, so the editor's own filtering keeps the
+    item while the user types through it. The text is plain (no snippet syntax), so multi-line
+    suggestions insert as they are in every client.
+    """
+    text = typed + suggestion.text
+    first = text.split("\n", 1)[0].strip() or suggestion.text.strip()
+    return types.CompletionItem(
+        label=first[:80],
+        kind=types.CompletionItemKind.Text,
+        detail="Quill AI suggestion",
+        documentation=types.MarkupContent(
+            kind=types.MarkupKind.Markdown, value=f"```\n{text}\n```"
+        ),
+        sort_text="~quill",
+        filter_text=text,
+        insert_text_format=types.InsertTextFormat.PlainText,
+        text_edit=types.TextEdit(range=edit_range, new_text=text),
+        command=_accept_command(suggestion),
+    )
+
+
 def note_change(ls: QuillLanguageServer, params: types.DidChangeTextDocumentParams) -> None:
     """Remember where the user edited (context for later completions)."""
+    documents: Documents = ls.documents
     uri = params.text_document.uri
-    document = ls.workspace.text_documents.get(uri)
-    path = workspace_path(ls.app.workspace, document.path) if document is not None else None
+    if not documents.is_open(uri):
+        return
+    key, path = documents.key(uri), documents.display_path(uri)
     for change in params.content_changes:
         if isinstance(change, types.TextDocumentContentChangePartial):
-            ls.app.completion.recent_edits.note(uri, path, change.range.start.line)
+            ls.app.completion.recent_edits.note(key, path, change.range.start.line)
 
 
 def note_close(ls: QuillLanguageServer, uri: str) -> None:
-    ls.app.completion.recent_edits.forget(uri)
-    ls.app.completion.cache.invalidate(uri)
-    ls.completion_supervisor.cancel(uri)
+    key = ls.documents.key(uri)
+    ls.app.completion.recent_edits.forget(key)
+    ls.app.completion.cache.invalidate(key)
+    ls.completion_supervisor.cancel(key)

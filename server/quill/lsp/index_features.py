@@ -1,8 +1,8 @@
 """The workspace index behind the editor: indexing with progress, file watching, and
 workspace symbols, document symbols, go-to-definition and references.
 
-The index counts columns in UTF-8 bytes; LSP counts UTF-16 code units. Positions are
-converted with the line's text, read from the open document or from disk.
+The index counts columns in UTF-8 bytes; the editor counts in its negotiated position encoding.
+Positions are converted with the line's text, read from the open document or from disk.
 """
 
 from __future__ import annotations
@@ -15,10 +15,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
-from pygls.uris import from_fs_path, to_fs_path
 
+from quill.index.languages import watched_files_glob
 from quill.index.records import Definition, Reference, SymbolNode
 from quill.index.service import WorkspaceIndex
+from quill.lsp.documents import Documents, relative_to
 
 if TYPE_CHECKING:
     from quill.lsp.server import QuillLanguageServer
@@ -36,14 +37,13 @@ SYMBOL_KINDS = {
 }
 #: editor buffers are re-indexed this long after the last keystroke
 UPDATE_DELAY_S = 0.15
-WATCHED_GLOB = "**/*.{py,pyi,js,mjs,cjs,jsx,ts,mts,cts,tsx,go,rs,java,c,h,cc,cpp,cxx,hpp,hh,hxx}"
 
 
 class LineReader:
     """Lines of workspace files, from open documents first, read from disk at most once."""
 
-    def __init__(self, ls: QuillLanguageServer, root: Path) -> None:
-        self.ls = ls
+    def __init__(self, documents: Documents, root: Path) -> None:
+        self.documents = documents
         self.root = root
         self._cache: dict[str, list[str]] = {}
 
@@ -51,9 +51,9 @@ class LineReader:
         lines = self._cache.get(rel)
         if lines is None:
             path = self.root / rel
-            document = self.ls.workspace.text_documents.get(from_fs_path(str(path)) or "")
+            document = self.documents.open_document_at(path)
             if document is not None:
-                lines = document.lines
+                lines = [ln.rstrip("\r\n") for ln in document.lines]
             else:
                 try:
                     lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
@@ -64,23 +64,20 @@ class LineReader:
 
     def position(self, rel: str, line: int, byte_col: int) -> types.Position:
         text = self.line(rel, line)
-        if text.isascii():
-            return types.Position(line=line, character=min(byte_col, len(text)))
-        prefix = text.encode("utf-8")[:byte_col].decode("utf-8", "ignore")
-        return types.Position(line=line, character=len(prefix.encode("utf-16-le")) // 2)
+        return types.Position(
+            line=line, character=self.documents.byte_column_to_client(text, byte_col)
+        )
 
     def range(self, rel: str, start: tuple[int, int], end: tuple[int, int]) -> types.Range:
         return types.Range(start=self.position(rel, *start), end=self.position(rel, *end))
 
     def uri(self, rel: str) -> str:
-        return from_fs_path(str(self.root / rel)) or (self.root / rel).as_uri()
+        return self.documents.uri_of(rel)
 
 
-def word_at(text: str, character: int) -> str | None:
-    """The identifier under a UTF-16 ``character`` of the line ``text``."""
-    from quill.completion.gate import utf16_to_index
-
-    index = utf16_to_index(text, character)
+def word_at(text: str, column: int) -> str | None:
+    """The identifier under string index ``column`` of the line ``text``."""
+    index = max(0, min(column, len(text)))
     start = index
     while start > 0 and (text[start - 1].isalnum() or text[start - 1] == "_"):
         start -= 1
@@ -175,7 +172,7 @@ def register_index_features(server: QuillLanguageServer) -> None:
         if watched is None or not watched.dynamic_registration:
             return
         options = types.DidChangeWatchedFilesRegistrationOptions(
-            watchers=[types.FileSystemWatcher(glob_pattern=WATCHED_GLOB)]
+            watchers=[types.FileSystemWatcher(glob_pattern=watched_files_glob())]
         )
         try:
             await ls.client_register_capability_async(
@@ -198,20 +195,21 @@ def register_index_features(server: QuillLanguageServer) -> None:
         """Re-index an editor buffer once typing pauses (the latest text is read then)."""
         if index_of(ls) is None:
             return
-        handle = pending_updates.pop(uri, None)
+        key = ls.documents.key(uri)
+        handle = pending_updates.pop(key, None)
         if handle is not None:
             handle.cancel()
 
         def fire() -> None:
-            pending_updates.pop(uri, None)
-            document = ls.workspace.text_documents.get(uri)
-            path = to_fs_path(uri)
+            pending_updates.pop(key, None)
+            documents = ls.documents
+            path = documents.path(uri)
             if path is None:
                 return
-            text = document.source if document is not None else None
-            ls.app.tasks.spawn(ls.app.index_update(Path(path), text), "index-update")
+            text = documents.text(uri)
+            ls.app.tasks.spawn(ls.app.index_update(path, text), "index-update")
 
-        pending_updates[uri] = asyncio.get_running_loop().call_later(delay, fire)
+        pending_updates[key] = asyncio.get_running_loop().call_later(delay, fire)
 
     server.schedule_index_update = schedule_update
 
@@ -219,14 +217,15 @@ def register_index_features(server: QuillLanguageServer) -> None:
     async def watched_files(
         ls: QuillLanguageServer, params: types.DidChangeWatchedFilesParams
     ) -> None:
+        documents = ls.documents
         for change in params.changes:
-            path = to_fs_path(change.uri)
-            if path is None or change.uri in ls.workspace.text_documents:
+            path = documents.path(change.uri)
+            if path is None or documents.is_open(change.uri):
                 continue  # open documents are indexed from the editor's buffer
             if change.type == types.FileChangeType.Deleted:
-                await ls.app.index_remove(Path(path))
+                await ls.app.index_remove(path)
             else:
-                await ls.app.index_update(Path(path))
+                await ls.app.index_update(path)
 
     @server.feature(types.WORKSPACE_SYMBOL)
     async def workspace_symbol(
@@ -236,7 +235,7 @@ def register_index_features(server: QuillLanguageServer) -> None:
         if index is None:
             return []
         defs = await ls.app.index_call(index.search_symbols, params.query, 100)
-        lines = LineReader(ls, index.root)
+        lines = LineReader(ls.documents, index.root)
         return [
             types.WorkspaceSymbol(
                 name=d.name,
@@ -255,14 +254,14 @@ def register_index_features(server: QuillLanguageServer) -> None:
         ls: QuillLanguageServer, params: types.DocumentSymbolParams
     ) -> list[types.DocumentSymbol]:
         index = index_of(ls)
-        path = to_fs_path(params.text_document.uri)
+        path = ls.documents.path(params.text_document.uri)
         if index is None or path is None:
             return []
-        nodes = await ls.app.index_call(index.document_symbols, Path(path))
-        rel = _relative(index.root, path)
+        rel = relative_to(index.root, path)
         if rel is None:
             return []
-        lines = LineReader(ls, index.root)
+        nodes = await ls.app.index_call(index.document_symbols, path)
+        lines = LineReader(ls.documents, index.root)
 
         def convert(node: SymbolNode) -> types.DocumentSymbol:
             r, s = node.range, node.selection_range
@@ -281,17 +280,18 @@ def register_index_features(server: QuillLanguageServer) -> None:
         ls: QuillLanguageServer, uri: str, position: types.Position
     ) -> tuple[WorkspaceIndex, str, str | None] | None:
         index = index_of(ls)
-        document = ls.workspace.text_documents.get(uri)
+        documents = ls.documents
+        document = documents.get(uri)
         if index is None or document is None:
             return None
         lines = document.lines
         if not 0 <= position.line < len(lines):
             return None
-        name = word_at(lines[position.line].rstrip("\r\n"), position.character)
+        line_text = lines[position.line].rstrip("\r\n")
+        name = word_at(line_text, documents.column_from_client(line_text, position.character))
         if name is None:
             return None
-        path = to_fs_path(uri)
-        return index, name, _relative(index.root, path) if path else None
+        return index, name, relative_to(index.root, documents.path(uri))
 
     @server.feature(types.TEXT_DOCUMENT_DEFINITION)
     async def definition(
@@ -304,7 +304,7 @@ def register_index_features(server: QuillLanguageServer) -> None:
         defs: list[Definition] = await ls.app.index_call(index.definitions, name)
         imports = await ls.app.index_call(index.imports, index.root / here) if here else []
         ranked = rank_definitions(defs, here, _module_names(imports))
-        lines = LineReader(ls, index.root)
+        lines = LineReader(ls.documents, index.root)
         return [
             types.Location(
                 uri=lines.uri(d.path),
@@ -322,7 +322,7 @@ def register_index_features(server: QuillLanguageServer) -> None:
             return []
         index, name, here = found
         refs: list[Reference] = await ls.app.index_call(index.references, name)
-        lines = LineReader(ls, index.root)
+        lines = LineReader(ls.documents, index.root)
         spots = [(r.path, r.start_line, r.start_col, r.end_line, r.end_col) for r in refs]
         if params.context.include_declaration:
             defs: list[Definition] = await ls.app.index_call(index.definitions, name)
@@ -332,10 +332,3 @@ def register_index_features(server: QuillLanguageServer) -> None:
             types.Location(uri=lines.uri(p), range=lines.range(p, (sl, sc), (el, ec)))
             for p, sl, sc, el, ec in spots[:500]
         ]
-
-
-def _relative(root: Path, path: str) -> str | None:
-    try:
-        return Path(path).resolve().relative_to(root).as_posix()
-    except (ValueError, OSError):
-        return None

@@ -13,13 +13,13 @@ from lsprotocol import types
 from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams
 from pygls.io_ import StdoutWriter
 from pygls.lsp.server import LanguageServer
-from pygls.uris import to_fs_path
 
 from quill import __version__
 from quill.app import Quill, Status
 from quill.completion.debounce import RequestSupervisor
 from quill.config import SettingsProblem, SettingsSources, unwrap_client_settings
 from quill.lsp.completions import note_change, note_close, register_completion_features
+from quill.lsp.documents import Documents, uri_to_path
 from quill.lsp.index_features import UPDATE_DELAY_S, register_index_features
 from quill.lsp.protocol import QuillProtocol
 from quill.models.errors import ModelError
@@ -54,6 +54,12 @@ class QuillLanguageServer(LanguageServer):
         )
         self.app = app
         self.protocol.max_message_bytes = app.settings.lsp.max_message_bytes
+        self._untrusted_reported: str | None = None
+
+    @property
+    def documents(self) -> Documents:
+        """Open documents and the negotiated position encoding (pygls' workspace underneath)."""
+        return Documents(self.workspace, self.app.workspace)
 
     def show_message(self, message: str, kind: types.MessageType) -> None:
         self.window_show_message(types.ShowMessageParams(type=kind, message=message))
@@ -70,16 +76,24 @@ class QuillLanguageServer(LanguageServer):
             types.MessageType.Warning,
         )
 
+    def report_untrusted_settings(self) -> None:
+        """Say once which workspace settings were ignored because the folder is not trusted."""
+        message = self.app.sources.untrusted_message()
+        if message is None or message == self._untrusted_reported:
+            return
+        self._untrusted_reported = message
+        log.warning("%s", message)
+        self.show_message(message, types.MessageType.Warning)
+
     def publish_status(self, status: Status) -> None:
         self.protocol.notify(STATUS_NOTIFICATION, status.to_json())
 
 
 def workspace_root(params: types.InitializeParams) -> Path | None:
     if params.workspace_folders:
-        return Path(to_fs_path(params.workspace_folders[0].uri) or ".")
+        return uri_to_path(params.workspace_folders[0].uri)
     if params.root_uri:
-        path = to_fs_path(params.root_uri)
-        return Path(path) if path else None
+        return uri_to_path(params.root_uri)
     if params.root_path:
         return Path(params.root_path)
     return None
@@ -89,24 +103,8 @@ def create_server(sources: SettingsSources | None = None) -> QuillLanguageServer
     app = Quill(sources or SettingsSources())
     server = QuillLanguageServer(app)
 
-    def read_open_document(uri: str) -> str | None:
-        document = server.workspace.text_documents.get(uri)
-        return document.source if document is not None else None
-
-    app.completion.read_document = read_open_document
-
-    def open_paths() -> list[str]:
-        root = app.workspace
-        out: list[str] = []
-        for document in list(server.workspace.text_documents.values()):
-            if root is not None and document.path:
-                try:
-                    out.append(Path(document.path).resolve().relative_to(root).as_posix())
-                except (ValueError, OSError):
-                    continue
-        return out
-
-    app.open_paths = open_paths
+    app.completion.read_document = lambda uri: server.documents.text(uri)
+    app.open_paths = lambda: server.documents.open_workspace_paths()
     register_completion_features(server)
     register_index_features(server)
 
@@ -145,6 +143,7 @@ def create_server(sources: SettingsSources | None = None) -> QuillLanguageServer
     @server.feature(types.INITIALIZED)
     def on_initialized(ls: QuillLanguageServer, params: types.InitializedParams) -> None:
         ls.report_settings_problems(ls.app.problems)
+        ls.report_untrusted_settings()
         ls.app.tasks.spawn(ls.app.check_models(), "check-models")
         ls.app.tasks.spawn(ls.start_indexing(ls), "index-workspace")
 
@@ -157,6 +156,7 @@ def create_server(sources: SettingsSources | None = None) -> QuillLanguageServer
         problems = ls.app.reload_settings()
         ls.protocol.max_message_bytes = ls.app.settings.lsp.max_message_bytes
         ls.report_settings_problems(problems)
+        ls.report_untrusted_settings()
         if ls.app.router is not before:
             ls.app.tasks.spawn(ls.app.check_models(), "check-models")
 
@@ -196,9 +196,7 @@ def _param(params: Any, name: str) -> Any:
 async def _ask(ls: QuillLanguageServer, question: str, uri: str | None) -> dict[str, object]:
     file_text = file_path = None
     if uri:
-        document = ls.workspace.get_text_document(uri)
-        file_text = document.source
-        file_path = _relative(ls.app.workspace, document.path)
+        file_path, file_text = _read_for_question(ls, uri)
     try:
         stream = ls.app.ask(question, file_path=file_path, file_text=file_text)
     except ModelError as exc:
@@ -213,13 +211,22 @@ async def _ask(ls: QuillLanguageServer, question: str, uri: str | None) -> dict[
     return {"text": text, "model": stream.model}
 
 
-def _relative(root: Path | None, path: str) -> str:
-    if root is None:
-        return Path(path).name
+def _read_for_question(ls: QuillLanguageServer, uri: str) -> tuple[str, str]:
+    """An open document's text, or a workspace file's; nothing outside the workspace."""
+    documents = ls.documents
+    snap = documents.snapshot(uri)
+    if snap is not None:
+        return snap.display_path() or "untitled", snap.text
+    rel = documents.workspace_path(uri)
+    path = documents.path(uri)
+    if rel is None or path is None:
+        raise JsonRpcInvalidParams.of(
+            ValueError(f"{uri} is neither open in the editor nor inside the workspace")
+        )
     try:
-        return Path(path).resolve().relative_to(root).as_posix()
-    except ValueError:
-        return Path(path).name
+        return rel, path.read_text(encoding="utf-8", errors="replace")
+    except OSError as exc:
+        raise JsonRpcInvalidParams.of(ValueError(f"cannot read {rel}: {exc}")) from exc
 
 
 # ------------------------------------------------------------------ serving

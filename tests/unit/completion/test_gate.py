@@ -14,8 +14,6 @@ from quill.completion.gate import (
     REASON_MID_LINE,
     REASON_OUT_OF_RANGE,
     decide,
-    index_to_utf16,
-    utf16_to_index,
 )
 
 PYTHON = tree_sitter.Language(tree_sitter_python.language())
@@ -28,14 +26,13 @@ def _parse(language: tree_sitter.Language, text: str) -> tree_sitter.Tree:
 
 
 def _split(marked: str) -> tuple[str, int, int]:
-    """Text without the cursor mark, and the mark's line and UTF-16 character."""
+    """Text without the cursor mark, and the mark's line and column (a string index)."""
     offset = marked.index(CURSOR)
     text = marked[:offset] + marked[offset + 1 :]
     before = marked[:offset]
     line = before.count("\n")
     line_start = before.rfind("\n") + 1
-    character = index_to_utf16(text.split("\n")[line], offset - line_start)
-    return text, line, character
+    return text, line, offset - line_start
 
 
 # (marked source, should_complete, multiline, reason or None)
@@ -147,16 +144,13 @@ def test_unterminated_string_is_caught_although_the_tree_is_broken() -> None:
     assert decision.reason == REASON_IN_STRING
 
 
-def test_non_ascii_line_uses_utf16_positions() -> None:
-    # "😀" is two UTF-16 code units; the cursor sits after "= " on the second line.
+def test_non_ascii_line_columns_are_characters() -> None:
+    # "😀" is one column; the cursor sits after "+ " on the second line.
     text = 's = "😀"\nt = "é😀" + \n'
     line_text = text.split("\n")[1]
-    character = index_to_utf16(line_text, len(line_text))
-    decision = decide(text, 1, character, tree=_parse(PYTHON, text), language="python")
+    decision = decide(text, 1, len(line_text), tree=_parse(PYTHON, text), language="python")
     assert decision.should_complete
-    # The same character count read as code points would land inside the string.
-    inside = index_to_utf16(line_text, 6)
-    decision = decide(text, 1, inside, tree=_parse(PYTHON, text), language="python")
+    decision = decide(text, 1, 6, tree=_parse(PYTHON, text), language="python")
     assert decision.reason == REASON_IN_STRING
 
 
@@ -170,29 +164,3 @@ def test_position_out_of_range(line: int, character: int) -> None:
 def test_character_past_end_of_line_is_clamped() -> None:
     decision = decide("x = \n", 0, 99, tree=None, language="python")
     assert decision.should_complete
-
-
-@pytest.mark.parametrize(
-    ("line_text", "character", "expected"),
-    [
-        ("abc", 0, 0),
-        ("abc", 2, 2),
-        ("abc", 3, 3),
-        ("abc", 10, 3),
-        ("abc", -4, 0),
-        ("a😀b", 1, 1),
-        ("a😀b", 3, 2),
-        ("a😀b", 4, 3),
-        ("a😀b", 2, 1),  # between the surrogate halves: the character's own index
-        ("é😀é", 4, 3),
-        ("", 5, 0),
-    ],
-)
-def test_utf16_to_index(line_text: str, character: int, expected: int) -> None:
-    assert utf16_to_index(line_text, character) == expected
-
-
-@pytest.mark.parametrize("line_text", ["plain", "a😀b😀c", "ééé", ""])
-def test_index_to_utf16_round_trips(line_text: str) -> None:
-    for index in range(len(line_text) + 1):
-        assert utf16_to_index(line_text, index_to_utf16(line_text, index)) == index
