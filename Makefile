@@ -29,7 +29,7 @@ lint: setup
 typecheck: setup
 	$(BIN)/mypy
 
-pytest: setup
+pytest: setup clients
 	$(BIN)/python -m pytest -q
 
 test: lint typecheck pytest
@@ -41,6 +41,9 @@ bench: setup
 
 # `make bench-deps` installs what the benchmarks compare against (aider, universal-ctags).
 include bench.mk
+
+# `make clients` installs the editors that tests/clients/ drives (Neovim 0.11 and 0.7, Emacs).
+include clients.mk
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -13,19 +13,20 @@ from collections.abc import Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal, Protocol, TypeVar
 
 from quill.chat.repetition import stop_on_repetition
-from quill.completion.placeholders import fill_placeholders
-from quill.completion.service import CompletionService, estimate_tokens
-from quill.config import Settings, SettingsProblem, SettingsSources
-from quill.context.assemble import context_source
+from quill.completion.service import CompletionService
+from quill.config import Feature, Settings, SettingsProblem, SettingsSources
+from quill.context.assemble import assemble_context, context_source
+from quill.context.budget import file_window
+from quill.context.prompt import question_messages
 from quill.index.records import IndexStats
 from quill.index.service import WorkspaceIndex
 from quill.models.base import ChatMessage, GenerationOptions, ModelHealth
 from quill.models.errors import ModelRequestRejected
 from quill.models.router import ModelRouter, RoutedStream
-from quill.prompts import read_prompt
+from quill.models.tokens import estimate_tokens
 from quill.safety.secrets import is_secret_file, redact
 
 log = logging.getLogger(__name__)
@@ -52,6 +53,14 @@ class Status:
             "models": self.models,
             "completion": self.completion,
         }
+
+
+class EditorBuffers(Protocol):
+    """What the app reads of the editor's open documents (a front door provides it)."""
+
+    def text(self, uri: str) -> str | None: ...
+
+    def open_workspace_paths(self) -> list[str]: ...
 
 
 class SecretFileRefused(ModelRequestRejected):
@@ -89,18 +98,14 @@ class TaskRegistry:
         return len(self._tasks)
 
 
-def language_of(path: str) -> str:
-    """A language name for a code fence: the index's name, else the file's extension."""
-    from quill.index.languages import language_for_path
-
-    return language_for_path(path) or Path(path).suffix.lstrip(".").lower() or "text"
-
-
 class Quill:
     """The application: settings, model router, status and background tasks."""
 
-    def __init__(self, sources: SettingsSources | None = None) -> None:
+    def __init__(
+        self, sources: SettingsSources | None = None, *, buffers: EditorBuffers | None = None
+    ) -> None:
         self.sources = sources or SettingsSources()
+        self.buffers = buffers
         self.settings, self.problems = self.sources.load()
         self.router = ModelRouter(self.settings)
         self.router.on_change = self._models_changed
@@ -109,24 +114,20 @@ class Quill:
         self._status_listeners: list[Callable[[Status], None]] = []
         self._last_status: Status | None = None
         self._busy = 0
-        self.completion = CompletionService(
-            lambda: self.router,
-            lambda: self.settings.completion,
-            parser_for=_parser_for,
-        )
         self.index: WorkspaceIndex | None = None
-        #: workspace-relative paths of the documents open in the editor (set by a front door)
-        self.open_paths: Callable[[], list[str]] = list
         self._index_writer = ThreadPoolExecutor(1, thread_name_prefix="quill-index")
         self._index_reader = ThreadPoolExecutor(2, thread_name_prefix="quill-index-read")
         # One context source: imports resolved, types in scope, nearby names and the repo
         # map, ranked and rendered together (quill.context.assemble).
-        self.completion.context_sources = [
-            (
-                "context",
-                context_source(lambda: self.index, lambda: self.open_paths(), self._recent_paths),
-            ),
-        ]
+        self.completion = CompletionService(
+            lambda: self.router,
+            lambda: self.settings.completion,
+            context_sources=[
+                ("context", context_source(lambda: self.index, self.open_paths, self._recent_paths))
+            ],
+            read_document=buffers.text if buffers is not None else None,
+            parser_for=_parser_for,
+        )
 
     @property
     def workspace(self) -> Path | None:
@@ -233,52 +234,76 @@ class Quill:
         *,
         file_path: str | None = None,
         file_text: str | None = None,
+        line: int | None = None,
+        context: str = "",
     ) -> RoutedStream:
-        """One chat turn: ``question``, optionally about a file's text; streamed."""
-        messages = self.ask_messages(question, file_path=file_path, file_text=file_text)
+        """One chat turn: ``question``, optionally about a file's text (around ``line``) with
+        ``context`` from other files (see :meth:`question_context`); streamed."""
+        messages = self.ask_messages(
+            question, file_path=file_path, file_text=file_text, line=line, context=context
+        )
         chat = self.settings.chat
-        options = GenerationOptions(max_tokens=chat.max_tokens, temperature=chat.temperature)
+        options = GenerationOptions(
+            max_tokens=chat.max_tokens, temperature=chat.temperature, priority="chat"
+        )
         return self.router.stream_chat("chat", messages, options).pipe(stop_on_repetition)
 
     def ask_messages(
-        self, question: str, *, file_path: str | None = None, file_text: str | None = None
+        self,
+        question: str,
+        *,
+        file_path: str | None = None,
+        file_text: str | None = None,
+        line: int | None = None,
+        context: str = "",
     ) -> list[ChatMessage]:
-        system = read_prompt("chat/system.md").strip()
+        """The messages of one question through the one prompt path, secrets removed."""
         if file_text is not None and is_secret_file(file_path):
             raise SecretFileRefused(f"{file_path} holds secrets; it is never sent to a model")
         question = redact(question)
         if file_text is None:
-            return [{"role": "system", "content": system}, {"role": "user", "content": question}]
-        path = file_path or "untitled"
-        code = redact(self.fit_to_budget(file_text, self.settings.chat.context_tokens))
-        user = fill_placeholders(
-            read_prompt("chat/file_context.md"),
-            {"path": path, "language": language_of(path), "code": code, "question": question},
+            return question_messages(question)
+        counter = self._counter("chat")
+        context = redact(context)
+        budget = self.settings.chat.context_tokens - (counter(context) if context else 0)
+        code = redact(file_window(file_text, line, max(budget, 64), counter))
+        return question_messages(question, path=file_path or "untitled", code=code, context=context)
+
+    async def question_context(self, file_path: str | None, text: str, line: int | None) -> str:
+        """Definitions from other files that the code around ``line`` uses, rendered for a
+        prompt within a third of the chat context budget ("" without a workspace index)."""
+        index = self.index
+        if index is None or not file_path or is_secret_file(file_path):
+            return ""
+        budget = self.settings.chat.context_tokens // 3
+        at = line if line is not None else 0
+        result = await self.index_call(
+            lambda: assemble_context(
+                index,
+                file_path,
+                text,
+                at,
+                0,
+                budget,
+                count_tokens=self._counter("chat"),
+                recent_files=self._recent_paths(),
+                open_files=self.open_paths(),
+            )
         )
-        return [{"role": "system", "content": system}, {"role": "user", "content": user.strip()}]
+        return result.text
 
-    def count_tokens(
-        self, text: str, feature: Literal["completion", "chat", "actions"] = "chat"
-    ) -> int:
+    def _counter(self, feature: Feature) -> Callable[[str], int]:
         provider = self.router.primary(feature)
-        exact = provider.count_tokens(text) if provider else None
-        return exact if exact is not None else estimate_tokens(text)
+        return provider.tokens if provider is not None else estimate_tokens
 
-    def fit_to_budget(self, text: str, budget: int) -> str:
-        """Keep whole lines from the top of ``text`` until ``budget`` tokens are used."""
-        if self.count_tokens(text) <= budget:
-            return text
-        kept: list[str] = []
-        used = 0
-        for line in text.splitlines(keepends=True):
-            cost = self.count_tokens(line)
-            if used + cost > budget:
-                break
-            kept.append(line)
-            used += cost
-        return "".join(kept) + "\n… (truncated)\n"
+    def count_tokens(self, text: str, feature: Feature = "chat") -> int:
+        return self._counter(feature)(text)
 
     # ---------------------------------------------------------------- index
+
+    def open_paths(self) -> list[str]:
+        """Workspace-relative paths of the documents open in the editor."""
+        return self.buffers.open_workspace_paths() if self.buffers is not None else []
 
     def _recent_paths(self) -> list[str]:
         return [p for p in self.completion.recent_edits.paths() if p]

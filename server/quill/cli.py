@@ -201,7 +201,7 @@ def _run_lsp(args: argparse.Namespace, sources: SettingsSources) -> int:
 
 async def doctor(sources: SettingsSources, out: TextIO) -> int:
     from quill.app import Quill
-    from quill.completion.service import describe_prompt_mode
+    from quill.context.prompt import describe_prompt_mode
 
     app = Quill(sources)
     try:

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import json
 import socket
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
+from quill.lsp.jsonrpc import encode_message, read_message
 from tests.conftest import clean_environment
 from tests.unit.models.test_router_faults import free_port
 
@@ -48,12 +47,12 @@ def test_malformed_json_gets_parse_error_and_server_keeps_going(
     assert client.initialize(root=workspace)["result"]["serverInfo"]["name"] == "quill"
     client.send_bytes(b"\xff\xfe not json")
     assert client.wait_for(lambda m: m.get("error", {}).get("code") == -32700 and m is not error)
-    status = client.response(client.request("quill/status"))
+    status = client.response(client.call("quill/status"))
     assert status["result"]["kind"] in ("Normal", "Warning")
 
 
 def test_request_before_initialize_is_refused(client: RawLspClient, workspace: Path) -> None:
-    reply = client.response(client.request("quill/status"))
+    reply = client.response(client.call("quill/status"))
     assert reply["error"]["code"] == -32002
     assert "result" in client.initialize(root=workspace)
 
@@ -62,8 +61,8 @@ def test_shutdown_then_requests_are_invalid_and_exit_is_zero(
     client: RawLspClient, workspace: Path
 ) -> None:
     client.initialize(root=workspace)
-    assert client.response(client.request("shutdown"))["result"] is None
-    reply = client.response(client.request("quill/status"))
+    assert client.response(client.call("shutdown"))["result"] is None
+    reply = client.response(client.call("quill/status"))
     assert reply["error"]["code"] == -32600
     client.notify("exit")
     assert client.wait_exit() == 0
@@ -77,11 +76,11 @@ def test_exit_without_shutdown_is_status_one(client: RawLspClient, workspace: Pa
 
 def test_second_initialize_and_unknown_method(client: RawLspClient, workspace: Path) -> None:
     client.initialize(root=workspace)
-    again = client.response(client.request("initialize", {"processId": None, "capabilities": {}}))
+    again = client.response(client.call("initialize", {"processId": None, "capabilities": {}}))
     assert again["error"]["code"] == -32600
-    unknown = client.response(client.request("quill/doesNotExist", {}))
+    unknown = client.response(client.call("quill/doesNotExist", {}))
     assert unknown["error"]["code"] == -32601
-    bad = client.response(client.request("textDocument/hover", {"nonsense": True}))
+    bad = client.response(client.call("textDocument/hover", {"nonsense": True}))
     assert bad["error"]["code"] == -32602
 
 
@@ -104,7 +103,7 @@ def test_oversized_message_is_refused(env: dict[str, str], workspace: Path) -> N
         )
         refused = client.wait_for(lambda m: m.get("id", 0) is None and "error" in m)
         assert "exceeds" in refused["error"]["message"]
-        status = client.response(client.request("quill/status"))  # still in step
+        status = client.response(client.call("quill/status"))  # still in step
         assert "result" in status
     finally:
         client.close()
@@ -114,13 +113,11 @@ def test_cancel_request_gets_request_cancelled(env: dict[str, str], workspace: P
     client = RawLspClient(env, workspace)
     try:
         client.initialize(root=workspace, options={"chat": {"maxTokens": 2000}})
-        msg_id = client.request(
-            "quill/ask", {"question": "Write a very long essay about lighthouses."}
-        )
-        client.notify("$/cancelRequest", {"id": msg_id})
-        reply = client.response(msg_id)
+        ask = client.call("quill/ask", {"question": "Write a very long essay about lighthouses."})
+        client.notify("$/cancelRequest", {"id": ask.id})
+        reply = client.response(ask)
         assert reply["error"]["code"] == -32800
-        assert "result" in client.response(client.request("quill/status"))
+        assert "result" in client.response(client.call("quill/status"))
     finally:
         client.close()
 
@@ -149,10 +146,10 @@ def test_bad_settings_one_message_and_defaults(client: RawLspClient, workspace: 
     shown = client.wait_for(lambda m: m.get("method") == "window/showMessage")
     text = shown["params"]["message"]
     assert "completion.maxTokens" in text and "bogus" in text and "endpoint" in text
-    status = client.response(client.request("quill/status"))
+    status = client.response(client.call("quill/status"))
     assert status["result"]["kind"] in ("Normal", "Warning")
     # Still exactly one message for the batch.
-    client.response(client.request("quill/status"))
+    client.response(client.call("quill/status"))
     assert len([m for m in client.received if m.get("method") == "window/showMessage"]) == 1
 
 
@@ -168,23 +165,10 @@ def test_unreachable_endpoint_is_reported_and_falls_back(
         )
         assert "endpoint unavailable" in changed["params"]["message"]
         assert "using local" in changed["params"]["message"]
-        reply = client.response(client.request("quill/ask", {"question": "Say hi."}), 120)
+        reply = client.response(client.call("quill/ask", {"question": "Say hi."}), 120)
         assert reply["result"]["model"] == "local" and reply["result"]["text"]
     finally:
         client.close()
-
-
-def _frame(obj: dict[str, object]) -> bytes:
-    body = json.dumps(obj).encode()
-    return f"Content-Length: {len(body)}\r\n\r\n".encode() + body
-
-
-def _read_frame(stream: Any) -> dict[str, Any]:
-    length = 0
-    while (line := stream.readline()) not in (b"\r\n", b""):
-        if line.lower().startswith(b"content-length:"):
-            length = int(line.split(b":")[1])
-    return json.loads(stream.read(length))
 
 
 def test_tcp_on_loopback(env: dict[str, str], workspace: Path) -> None:
@@ -206,7 +190,7 @@ def test_tcp_on_loopback(env: dict[str, str], workspace: Path) -> None:
                 time.sleep(0.1)
         with sock, sock.makefile("rb") as rfile:
             sock.sendall(
-                _frame(
+                encode_message(
                     {
                         "jsonrpc": "2.0",
                         "id": 1,
@@ -215,11 +199,11 @@ def test_tcp_on_loopback(env: dict[str, str], workspace: Path) -> None:
                     }
                 )
             )
-            assert _read_frame(rfile)["result"]["serverInfo"]["name"] == "quill"
-            sock.sendall(_frame({"jsonrpc": "2.0", "id": 2, "method": "shutdown"}))
-            while _read_frame(rfile).get("id") != 2:
+            assert read_message(rfile)["result"]["serverInfo"]["name"] == "quill"
+            sock.sendall(encode_message({"jsonrpc": "2.0", "id": 2, "method": "shutdown"}))
+            while read_message(rfile).get("id") != 2:
                 pass
-            sock.sendall(_frame({"jsonrpc": "2.0", "method": "exit"}))
+            sock.sendall(encode_message({"jsonrpc": "2.0", "method": "exit"}))
             assert proc.wait(timeout=30) == 0
     finally:
         if proc.poll() is None:
@@ -254,5 +238,5 @@ def test_did_change_configuration_applies_and_reports(
         lambda m: m.get("method") == "quill/statusChanged" and m["params"]["kind"] == "Warning"
     )
     assert "endpoint" in changed["params"]["message"]
-    status = client.response(client.request("quill/status"))["result"]
+    status = client.response(client.call("quill/status"))["result"]
     assert [m["name"] for m in status["models"]] == ["local", "endpoint"]

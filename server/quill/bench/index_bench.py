@@ -52,6 +52,9 @@ import time
 from pathlib import Path
 from typing import Any, TextIO
 
+from quill.bench.aider_runs import time_aider_maps
+from quill.stats import percentile
+
 __all__ = ["TARGETS", "default_bench_path", "run_index_bench"]
 
 #: target figures from the index issue, checked on a 2-core machine
@@ -88,14 +91,6 @@ def _rss_mb() -> float:
 def _cpu(who: int) -> float:
     usage = resource.getrusage(who)
     return usage.ru_utime + usage.ru_stime
-
-
-def _percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    if not ordered:
-        return 0.0
-    k = min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))
-    return ordered[k]
 
 
 def measure(root: Path, cache: Path) -> dict[str, Any]:
@@ -163,11 +158,11 @@ def measure(root: Path, cache: Path) -> dict[str, Any]:
         index.update_file(root / rel, edited)
         timings.append((time.perf_counter() - started) * 1000)
     result["update_ms"] = {
-        "p50": _percentile(timings, 0.5),
-        "p99": _percentile(timings, 0.99),
+        "p50": percentile(timings, 50) or 0.0,
+        "p99": percentile(timings, 99) or 0.0,
         "max": max(timings) if timings else 0.0,
-        "open_p50": _percentile(opens, 0.5),
-        "open_p99": _percentile(opens, 0.99),
+        "open_p50": percentile(opens, 50) or 0.0,
+        "open_p99": percentile(opens, 99) or 0.0,
         "edits": len(timings),
         "median_file_lines": statistics.median(sizes) if sizes else 0,
         "max_file_lines": max(sizes) if sizes else 0,
@@ -244,109 +239,6 @@ def _ctags(root: Path) -> dict[str, Any]:
         "tags": proc.stdout.count(b"\n"),
         "rc": proc.returncode,
     }
-
-
-_AIDER_DRIVER = r"""
-import json, os, sys, tempfile, time
-from pathlib import Path
-
-root, file_list, budget = sys.argv[1], sys.argv[2], int(sys.argv[3])
-os.chdir(root)
-files = [line for line in Path(file_list).read_text().splitlines() if line]
-
-from aider import repomap as rm
-
-class Model:
-    def token_count(self, text):
-        return len(text) // 4 + 1 if text else 0
-
-class IO:
-    def read_text(self, fname, silent=False):
-        try:
-            with open(fname, encoding="utf-8") as fh:
-                return fh.read()
-        except (OSError, UnicodeDecodeError):
-            return None
-    def tool_output(self, *args, **kwargs): pass
-    def tool_warning(self, *args, **kwargs): pass
-    def tool_error(self, *args, **kwargs): pass
-
-def _start(node):
-    return getattr(node, "start_byte", 0)
-
-if hasattr(rm.RepoMap, "_run_captures"):
-    original = rm.RepoMap._run_captures
-    def sorted_captures(self, *args, **kwargs):
-        caps = original(self, *args, **kwargs)
-        if isinstance(caps, dict):
-            return {k: sorted(v, key=_start) for k, v in sorted(caps.items())}
-        try:
-            return sorted(caps, key=lambda c: (_start(c[0]), str(c[1])))
-        except (TypeError, IndexError):
-            return caps
-    rm.RepoMap._run_captures = sorted_captures
-
-rm.RepoMap.TAGS_CACHE_DIR = tempfile.mkdtemp(prefix="aider-tags-")
-repo_map = rm.RepoMap(map_tokens=budget, root=root, main_model=Model(), io=IO(),
-                      refresh="always")
-started = time.perf_counter()
-text = repo_map.get_repo_map([], files) or ""
-first = time.perf_counter() - started
-later = []
-for _ in range(3):
-    started = time.perf_counter()
-    repo_map.get_repo_map([], files, force_refresh=True)
-    later.append(time.perf_counter() - started)
-later.sort()
-print(json.dumps({"first_s": first, "later_s": later[1], "tokens": Model().token_count(text),
-                  "files": len(files)}))
-"""
-
-
-def _aider_python() -> Path | None:
-    env = os.environ.get("QUILL_AIDER_PYTHON")
-    if env:
-        return Path(env)
-    for base in (Path.cwd(), Path(__file__).resolve().parents[3]):
-        candidate = base / ".bench-venvs" / "aider" / "bin" / "python"
-        if candidate.exists():
-            return candidate
-    return None
-
-
-def _aider(root: Path, files: list[str]) -> dict[str, Any]:
-    python = _aider_python()
-    if python is None or not python.exists():
-        return {
-            "available": False,
-            "why": "no aider virtualenv ($QUILL_AIDER_PYTHON or .bench-venvs/aider/bin/python)",
-        }
-    with tempfile.TemporaryDirectory(prefix="quill-aider-") as tmp:
-        driver = Path(tmp) / "driver.py"
-        driver.write_text(_AIDER_DRIVER, encoding="utf-8")
-        listing = Path(tmp) / "files.txt"
-        listing.write_text("\n".join(files) + "\n", encoding="utf-8")
-        env = dict(os.environ, PYTHONHASHSEED="0")
-        try:
-            proc = subprocess.run(
-                [str(python), str(driver), str(root), str(listing), str(MAP_BUDGET)],
-                capture_output=True,
-                text=True,
-                timeout=CHILD_TIMEOUT_S,
-                env=env,
-                check=False,
-            )
-        except (OSError, subprocess.SubprocessError) as exc:
-            return {"available": False, "why": f"aider driver failed: {exc}"}
-    if proc.returncode != 0:
-        tail = (proc.stderr or proc.stdout).strip().splitlines()[-1:] or ["no output"]
-        return {"available": False, "why": f"aider driver exited {proc.returncode}: {tail[0]}"}
-    try:
-        data = json.loads(proc.stdout.strip().splitlines()[-1])
-    except (ValueError, IndexError):
-        return {"available": False, "why": "aider driver printed no result"}
-    data["available"] = True
-    return dict(data)
 
 
 # --------------------------------------------------------------------------- report
@@ -426,7 +318,7 @@ def run_index_bench(path: Path | None, out: TextIO, *, compare: bool = True) -> 
             )
         else:
             lines.append(f"ctags              not measured: {ctags['why']}")
-        aider = _aider(root, files)
+        aider = time_aider_maps(root, files, MAP_BUDGET, CHILD_TIMEOUT_S)
         report["aider"] = aider
         if aider["available"]:
             first_ratio = (r["cold_index_s"] + r["map_first_s"]) / aider["first_s"]

@@ -10,35 +10,33 @@ server and any other front door call it with plain values and get plain values b
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import time
 import uuid
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
+from quill.completion.answers import extract_hole_filler_answer
 from quill.completion.cache import CompletionCache
-from quill.completion.context_budget import cut_prefix_suffix, fit_sections
 from quill.completion.debounce import AdaptiveDebouncer, RequestSupervisor
-from quill.completion.fim import (
-    FimTemplate,
-    build_hole_filler_messages,
-    extract_hole_filler_answer,
-    select_fim_template,
-)
 from quill.completion.gate import decide
 from quill.completion.postfilter import postprocess
 from quill.config import CompletionSettings
+from quill.context.budget import cut_prefix_suffix, fit_sections
+from quill.context.prompt import PromptMode, completion_prompt, joined_text, prompt_mode_for
 from quill.context.sections import ContextQuery, ContextSection, ContextSource
 from quill.models.base import GenerationOptions, ModelProvider
 from quill.models.errors import ModelError
 from quill.models.router import ModelRouter
-from quill.safety.secrets import is_secret_file, redact
+from quill.models.tokens import estimate_tokens
+from quill.safety.secrets import is_secret_file, redact_with_count
+from quill.stats import percentile
 
 log = logging.getLogger(__name__)
 
-PromptMode = Literal["infill", "template", "chat"]
 CountTokens = Callable[[str], int]
 
 #: lines of the document around the cursor that the gate's parse looks at
@@ -51,8 +49,6 @@ POSTFILTER_WINDOW = 1000
 #: the prompt's first line moves in steps of this many lines, so that while the user types
 #: the prompt keeps its beginning and the model's prefix (KV) cache keeps hitting
 PREFIX_START_GRID = 16
-DEFAULT_CHARS_PER_TOKEN = 3.2
-CALIBRATE_EVERY = 16
 #: context that changes as the user types; placed after the file in chat prompts
 #: how long an explicitly invoked completion waits for its context sources
 INVOKED_CONTEXT_DEADLINE_S = 0.25
@@ -94,11 +90,6 @@ class CompletionOutcome:
         return max(0.0, self.total_ms - self.model_ms)
 
 
-def estimate_tokens(text: str) -> int:
-    """A calibrated estimate for code when no tokenizer is at hand (~3.5 chars a token)."""
-    return (len(text) * 2 + 6) // 7
-
-
 @dataclass
 class PromptRecord:
     """The last prompt sent, with where its parts came from (``quill.lastPrompt``).
@@ -116,14 +107,17 @@ class PromptRecord:
     context: str
     budget_tokens: int
     dropped_sources: list[str] = field(default_factory=list)
+    #: secrets replaced by ``[REDACTED]`` in what was sent
+    redactions: int = 0
     completion: str = ""
-    count_tokens: CountTokens = estimate_tokens
+    count_tokens: CountTokens = estimate_tokens  # exact where the model's tokenizer is at hand
 
     def to_json(self) -> dict[str, Any]:
         count = self.count_tokens
         prefix, suffix = count(self.prefix), count(self.suffix)
         context = count(self.context) if self.context else 0
         return {
+            "sentTokens": count(joined_text(self.prompt)),
             "uri": self.uri,
             "model": self.model,
             "mode": self.mode,
@@ -137,6 +131,7 @@ class PromptRecord:
                 "budget": self.budget_tokens,
             },
             "droppedSources": self.dropped_sources,
+            "redactions": self.redactions,
             "completion": self.completion,
         }
 
@@ -177,13 +172,6 @@ class CompletionMetrics:
             "cacheHitRate": cache_hit_rate,
         }
 
-
-def percentile(values: Sequence[float] | deque[float], pct: float) -> float | None:
-    if not values:
-        return None
-    ordered = sorted(values)
-    k = min(len(ordered) - 1, max(0, round(pct / 100 * (len(ordered) - 1))))
-    return round(ordered[k], 3)
 
 
 class RecentEdits:
@@ -255,14 +243,12 @@ class CompletionService:
         self.recent_edits = RecentEdits()
         self.metrics = CompletionMetrics()
         self.last_prompt: PromptRecord | None = None
-        self._chars_per_token: dict[str, float] = {}
         self._line_context: (
             tuple[tuple[str, int, int], asyncio.Future[tuple[list[ContextSection], list[str]]]]
             | None
         ) = None
-        self._calibrations = 0
-        #: the front door's per-document request supervisor, for its counters
-        self.supervisor: RequestSupervisor | None = None
+        #: one live request per document: a newer one cancels the older
+        self.supervisor = RequestSupervisor()
         self._shown: dict[str, Suggestion] = {}
 
     # ------------------------------------------------------------- public
@@ -297,10 +283,9 @@ class CompletionService:
 
     def status(self) -> dict[str, Any]:
         out = self.metrics.to_json(self.cache.stats().hit_rate)
-        if self.supervisor is not None:
-            stats = self.supervisor.stats()
-            out["superseded"] = stats.superseded
-            out["supersededAfterModelCall"] = stats.superseded_after_model_call
+        stats = self.supervisor.stats()
+        out["superseded"] = stats.superseded
+        out["supersededAfterModelCall"] = stats.superseded_after_model_call
         return out
 
     # ------------------------------------------------------------ pipeline
@@ -327,6 +312,10 @@ class CompletionService:
 
         if is_secret_file(req.path):
             return CompletionOutcome([], "secret file")
+        if redact_with_count(line_text)[1]:
+            # Split at the cursor, a secret on this line would reach the model in two halves
+            # that no detector recognises; a completion there is not wanted anyway.
+            return CompletionOutcome([], "secret on the cursor line")
         choice = self._choose_model()
         if choice is None:
             return CompletionOutcome([], "no model available")
@@ -343,11 +332,11 @@ class CompletionService:
             return CompletionOutcome([], decision.reason)
 
         # Context is gathered while the debounce waits, so its cost hides behind the pause.
-        mode, template = self._prompt_mode(provider)
+        mode, template = prompt_mode_for(provider)
         local = provider.provider == "local"
         budget = settings.embedded_context_tokens if local else settings.context_tokens
         context_budget = int(budget * (0.25 if local else 0.5))
-        count = self._estimator(provider)
+        count = provider.tokens
         head, tail = _trim_for_budget(prefix, suffix, budget)
         if req.invoked:  # asked for explicitly: worth waiting a little longer for context
             deadline = INVOKED_CONTEXT_DEADLINE_S
@@ -368,6 +357,12 @@ class CompletionService:
 
         sections, dropped = await asyncio.shield(gathering)
         kept = fit_sections(sections, context_budget, count) if sections else []
+        redactions = 0
+        for i, section in enumerate(kept):
+            clean, found = redact_with_count(section.text)
+            if found:
+                redactions += found
+                kept[i] = dataclasses.replace(section, text=clean)
         context_text = "".join(_section_text(x) for x in kept)
         used_context = count(context_text) if context_text else 0
         # Everything after the cursor is evaluated again on every keystroke (the prefix cache
@@ -377,50 +372,42 @@ class CompletionService:
             head, tail, budget - used_context, count, prefix_share=share
         )
         cut_prefix = _snap_prefix_start(cut_prefix, req.line)
-        self._calibrate(provider, cut_prefix)
-        cut_prefix, cut_suffix, context_text = (
-            redact(cut_prefix),
-            redact(cut_suffix),
-            redact(context_text),
-        )
+        self._calibrate_later(provider, cut_prefix)
+        cut_prefix, found = redact_with_count(cut_prefix)
+        redactions += found
+        cut_suffix, found = redact_with_count(cut_suffix)
+        redactions += found
 
+        # The context is fixed for the line being typed on (see _context_for_line), so it goes
+        # first and the model's prefix cache covers everything up to the cursor.
+        rendered = completion_prompt(
+            mode,
+            template,
+            prefix=cut_prefix,
+            suffix=cut_suffix,
+            context=context_text,
+            path=req.path,
+            language=req.language,
+        )
         options = GenerationOptions(
             max_tokens=settings.max_tokens,
             temperature=0.0,
-            stop=template.stop if (mode == "template" and template) else (),
+            stop=rendered.stop,
+            priority="completion",
         )
-        prompt: str | list[dict[str, str]]
-        language = req.language or ""
-        if mode == "chat":
-            # The context is fixed for the line being typed on (see _context_for_line), so it
-            # goes first and the model's prefix cache covers everything up to the cursor.
-            messages = build_hole_filler_messages(
-                cut_prefix, cut_suffix, context_text, language, req.path or ""
-            )
-            prompt = messages
-            start = lambda p: p.stream_chat(messages, options)  # noqa: E731
-        elif mode == "template" and template is not None:
-            text = template.render(cut_prefix, cut_suffix, context_text, req.path or "")
-            prompt = text
-            start = lambda p: p.stream_completion(text, options)  # noqa: E731
-        else:
-            prompt = context_text + cut_prefix
-            infill_prefix = prompt
-            start = lambda p: p.stream_completion(  # noqa: E731
-                infill_prefix, options, suffix=cut_suffix
-            )
         self.last_prompt = PromptRecord(
             uri=req.uri,
             model=name,
             mode=mode,
-            prompt=prompt,
+            prompt=rendered.prompt,
             sections=[{"source": s.source, "text": s.text, "items": list(s.items)} for s in kept],
             prefix=cut_prefix,
             suffix=cut_suffix,
             context=context_text,
             budget_tokens=budget,
             dropped_sources=dropped,
-            count_tokens=self._exact_counter(provider),
+            redactions=redactions,
+            count_tokens=provider.tokens.exact,
         )
 
         self.metrics.model_calls += 1
@@ -428,7 +415,10 @@ class CompletionService:
         model_started = time.perf_counter()
         try:
             raw = await self._generate(
-                name, start, single_line=not decision.multiline, chat=mode == "chat"
+                name,
+                lambda p: rendered.start(p, options),
+                single_line=not decision.multiline,
+                chat=mode == "chat",
             )
         except ModelError as exc:
             log.info("completion failed: %s", exc)
@@ -470,38 +460,12 @@ class CompletionService:
         return None
 
     @staticmethod
-    def _prompt_mode(provider: ModelProvider) -> tuple[PromptMode, FimTemplate | None]:
-        return prompt_mode_for(provider)
-
-    def _estimator(self, provider: ModelProvider) -> CountTokens:
-        """Token estimate calibrated to this model's tokenizer (cheap: no tokenizer call)."""
-        chars_per_token = self._chars_per_token.get(provider.model_id, DEFAULT_CHARS_PER_TOKEN)
-
-        def count(text: str) -> int:
-            return int(len(text) / chars_per_token) + 1
-
-        return count
-
-    @staticmethod
-    def _exact_counter(provider: ModelProvider) -> CountTokens:
-        def count(text: str) -> int:
-            exact = provider.count_tokens(text)
-            return exact if exact is not None else estimate_tokens(text)
-
-        return count
-
-    def _calibrate(self, provider: ModelProvider, sample: str) -> None:
-        """Now and then, count ``sample`` exactly and adjust the chars-per-token ratio."""
-        self._calibrations += 1
-        if len(sample) < 200 or (self._calibrations - 1) % CALIBRATE_EVERY:
-            return
-        exact = provider.count_tokens(sample)
-        if not exact:
-            return
-        old = self._chars_per_token.get(provider.model_id, DEFAULT_CHARS_PER_TOKEN)
-        measured = len(sample) / exact
-        # Err towards fewer chars a token (more tokens): staying under budget matters more.
-        self._chars_per_token[provider.model_id] = 0.5 * old + 0.5 * measured * 0.95
+    def _calibrate_later(provider: ModelProvider, sample: str) -> None:
+        """Let the model's tokenizer check the token estimate now and then, off the loop."""
+        try:
+            asyncio.get_running_loop().run_in_executor(None, provider.tokens.calibrate, sample)
+        except RuntimeError:  # no loop (called from a plain thread): skip this sample
+            pass
 
     def _gate(self, req: CompletionRequest, lines: list[str]) -> Any:
         start = max(0, req.line - GATE_WINDOW_ABOVE)
@@ -552,7 +516,9 @@ class CompletionService:
         sections = self.recent_edits.sections(self.read_document, req.uri, req.line)
         if not self.context_sources:
             return sections, []
-        query = ContextQuery(req.uri, req.path, req.language, req.text, req.line, prefix, budget)
+        query = ContextQuery(
+            req.uri, req.path, req.language, req.text, req.line, prefix, budget, count
+        )
         loop = asyncio.get_running_loop()
         futures = {
             name: loop.run_in_executor(None, source, query) for name, source in self.context_sources
@@ -664,26 +630,3 @@ def _trim_for_budget(prefix: str, suffix: str, budget: int) -> tuple[str, str]:
         head = head[newline + 1 :] if newline != -1 else head
     tail = suffix[:limit]
     return head, tail
-
-
-def describe_prompt_mode(provider: ModelProvider) -> str:
-    """How completions will be asked of ``provider``, in words (for ``quill doctor``)."""
-    mode, template = prompt_mode_for(provider)
-    if mode == "infill":
-        return "llama.cpp /infill"
-    if mode == "template" and template is not None:
-        return f"FIM template `{template.family}`"
-    return "chat hole-filler prompt"
-
-
-def prompt_mode_for(provider: ModelProvider) -> tuple[PromptMode, FimTemplate | None]:
-    """Choose the completion prompt for a model: /infill, a FIM template, or chat."""
-    mode = provider.fim_mode()
-    if mode == "infill":
-        return "infill", None
-    if mode == "chat":
-        return "chat", None
-    template = select_fim_template(getattr(provider, "model", "") or "")
-    if template is not None:
-        return "template", template
-    return "chat", None

@@ -32,7 +32,7 @@ file uses first); then the rest by rank, an imported class shown by its header g
 members when there is room. Long member lists keep the members the file uses. Definitions of
 the current file are never shown (the model sees the file). Every item shows its path and the
 header lines as written in the source (:attr:`Definition.signature`). The budget is never
-exceeded, by the ``count_tokens`` given (default ``len(text) // 4 + 1``).
+exceeded, by the ``count_tokens`` given (default: :func:`quill.models.tokens.estimate_tokens`).
 """
 
 from __future__ import annotations
@@ -51,6 +51,7 @@ from quill.context.sections import ContextQuery, ContextSection
 from quill.index.languages import language_for_path
 from quill.index.records import Definition
 from quill.index.service import WorkspaceIndex
+from quill.models.tokens import estimate_tokens
 
 log = logging.getLogger(__name__)
 
@@ -119,7 +120,7 @@ _COMMON = frozenset(
 
 
 def default_count_tokens(text: str) -> int:
-    return len(text) // 4 + 1
+    return estimate_tokens(text)
 
 
 def comment_prefix(language: str | None) -> str:
@@ -314,7 +315,7 @@ def context_source(
             query.line,
             column,
             query.budget_tokens,
-            count_tokens=count_tokens,
+            count_tokens=query.count_tokens or count_tokens,
             recent_files=recent_files(),
             open_files=open_files(),
             language=query.language,

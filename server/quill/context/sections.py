@@ -34,6 +34,8 @@ class ContextQuery:
     line: int
     prefix: str
     budget_tokens: int
+    #: the model's token counter; the budget is measured with it
+    count_tokens: Callable[[str], int] | None = None
 
 
 ContextSource = Callable[[ContextQuery], Sequence[ContextSection]]

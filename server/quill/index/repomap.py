@@ -20,16 +20,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from quill.index.records import MapItem, RepoMap
+from quill.models.tokens import estimate_tokens
 
 __all__ = ["Candidate", "estimate_tokens", "fit_to_budget", "render"]
 
 INDENT = "    "
 BAR = "│"
-
-
-def estimate_tokens(text: str) -> int:
-    """A tokenizer-free estimate: about four characters per token."""
-    return len(text) // 4 + 1 if text else 0
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 
-from quill.completion.debounce import RequestSupervisor
 from quill.completion.service import CompletionOutcome, CompletionRequest, Suggestion
 from quill.lsp.documents import Documents, DocumentSnapshot
 
@@ -54,9 +53,7 @@ def _suggestion_id(item: Any) -> str | None:
 
 
 def register_completion_features(server: QuillLanguageServer) -> None:
-    supervisor = RequestSupervisor()
-    server.completion_supervisor = supervisor
-    server.app.completion.supervisor = supervisor
+    supervisor = server.app.completion.supervisor
 
     def snapshot(
         ls: QuillLanguageServer, uri: str, position: types.Position, invoked: bool
@@ -157,9 +154,13 @@ def register_completion_features(server: QuillLanguageServer) -> None:
         if caps is not None and caps.inline_completion is not None:
             # Ghost text serves this client; keep the list for its other servers.
             return types.CompletionList(is_incomplete=False, items=[])
-        invoked = bool(
-            params.context and params.context.trigger_kind == types.CompletionTriggerKind.Invoked
-        )
+        if params.context is not None:
+            invoked = params.context.trigger_kind == types.CompletionTriggerKind.Invoked
+        else:
+            # Clients without completion context (Neovim 0.7's omnifunc) only ask when the
+            # user pressed the completion key.
+            completion_caps = caps.completion if caps is not None else None
+            invoked = not (completion_caps and completion_caps.context_support)
         req = snapshot(ls, params.text_document.uri, params.position, invoked)
         if req is None:
             return types.CompletionList(is_incomplete=False, items=[])
@@ -252,4 +253,4 @@ def note_close(ls: QuillLanguageServer, uri: str) -> None:
     key = ls.documents.key(uri)
     ls.app.completion.recent_edits.forget(key)
     ls.app.completion.cache.invalidate(key)
-    ls.completion_supervisor.cancel(key)
+    ls.app.completion.supervisor.cancel(key)

@@ -11,6 +11,8 @@ import asyncio
 import logging
 import time
 import uuid
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -115,7 +117,17 @@ def _module_names(imports: list[Any]) -> set[str]:
     return out
 
 
-def register_index_features(server: QuillLanguageServer) -> None:
+@dataclass(frozen=True)
+class IndexHooks:
+    """What the server's lifecycle handlers call into the index features."""
+
+    #: index the workspace with progress, then watch its files
+    start_indexing: Callable[[QuillLanguageServer], Coroutine[Any, Any, None]]
+    #: re-index an editor buffer once typing pauses (uri, delay in seconds)
+    schedule_update: Callable[[QuillLanguageServer, str, float], None]
+
+
+def register_index_features(server: QuillLanguageServer) -> IndexHooks:
     pending_updates: dict[str, asyncio.TimerHandle] = {}
 
     def index_of(ls: QuillLanguageServer) -> WorkspaceIndex | None:
@@ -189,8 +201,6 @@ def register_index_features(server: QuillLanguageServer) -> None:
         except Exception:
             log.warning("the editor refused the file watcher", exc_info=True)
 
-    server.start_indexing = run_indexing
-
     def schedule_update(ls: QuillLanguageServer, uri: str, delay: float = UPDATE_DELAY_S) -> None:
         """Re-index an editor buffer once typing pauses (the latest text is read then)."""
         if index_of(ls) is None:
@@ -210,8 +220,6 @@ def register_index_features(server: QuillLanguageServer) -> None:
             ls.app.tasks.spawn(ls.app.index_update(path, text), "index-update")
 
         pending_updates[key] = asyncio.get_running_loop().call_later(delay, fire)
-
-    server.schedule_index_update = schedule_update
 
     @server.feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)
     async def watched_files(
@@ -332,3 +340,5 @@ def register_index_features(server: QuillLanguageServer) -> None:
             types.Location(uri=lines.uri(p), range=lines.range(p, (sl, sc), (el, ec)))
             for p, sl, sc, el, ec in spots[:500]
         ]
+
+    return IndexHooks(run_indexing, schedule_update)

@@ -18,7 +18,6 @@ import inspect
 import json
 import logging
 import os
-import re
 import threading
 from collections.abc import Callable
 from typing import Any, BinaryIO
@@ -26,6 +25,8 @@ from typing import Any, BinaryIO
 from lsprotocol import types
 from pygls.exceptions import JsonRpcInvalidParams, JsonRpcMethodNotFound
 from pygls.protocol import LanguageServerProtocol, lsp_method
+
+from quill.lsp.jsonrpc import Frame, read_frame
 
 log = logging.getLogger(__name__)
 
@@ -36,19 +37,6 @@ INVALID_PARAMS = -32602
 SERVER_NOT_INITIALIZED = -32002
 REQUEST_CANCELLED = -32800
 
-MAX_HEADER_LINE = 8192
-_CONTENT_LENGTH = re.compile(rb"^content-length:\s*(\d+)\s*$", re.IGNORECASE)
-
-
-class Frame:
-    """One message read off the wire: its body, or why there is none."""
-
-    __slots__ = ("body", "error")
-
-    def __init__(self, body: bytes | None = None, error: str | None = None) -> None:
-        self.body = body
-        self.error = error
-
 
 def read_frames(
     stream: BinaryIO, max_bytes: Callable[[], int], emit: Callable[[Frame | None], None]
@@ -56,44 +44,11 @@ def read_frames(
     """Read LSP frames from ``stream`` until EOF, calling ``emit`` for each; blocking.
 
     ``emit(None)`` signals the end of input. Oversized bodies are read and discarded so the
-    stream stays in step.
+    stream stays in step (:func:`quill.lsp.jsonrpc.read_frame`).
     """
     try:
-        while True:
-            length: int | None = None
-            saw_header = False
-            while True:
-                line = stream.readline(MAX_HEADER_LINE)
-                if not line:
-                    return
-                if line in (b"\r\n", b"\n"):
-                    if saw_header:
-                        break
-                    continue
-                saw_header = True
-                match = _CONTENT_LENGTH.match(line.strip())
-                if match:
-                    length = int(match.group(1))
-            if length is None:
-                emit(Frame(error="missing Content-Length header"))
-                continue
-            cap = max_bytes()
-            if length > cap:
-                remaining = length
-                while remaining > 0:
-                    chunk = stream.read(min(remaining, 1 << 20))
-                    if not chunk:
-                        return
-                    remaining -= len(chunk)
-                emit(Frame(error=f"message of {length} bytes exceeds the limit of {cap} bytes"))
-                continue
-            body = b""
-            while len(body) < length:
-                chunk = stream.read(length - len(body))
-                if not chunk:
-                    return
-                body += chunk
-            emit(Frame(body=body))
+        while (frame := read_frame(stream, max_bytes)) is not None:
+            emit(frame)
     except (OSError, ValueError) as exc:
         log.info("input closed: %s", exc)
     finally:
@@ -104,6 +59,7 @@ class QuillProtocol(LanguageServerProtocol):
     """LanguageServerProtocol plus lifecycle enforcement and a robust read loop."""
 
     def __init__(self, server: Any, converter: Any) -> None:
+        self._shutdown_requested = False  # before the base class inspects the attributes
         super().__init__(server, converter)
         self.initialize_received = False
         self.exit_code: int | None = None
@@ -117,6 +73,10 @@ class QuillProtocol(LanguageServerProtocol):
             {"jsonrpc": "2.0", "id": msg_id, "error": {"code": code, "message": message}}
         )
 
+    @property
+    def shutdown_requested(self) -> bool:
+        return self._shutdown or self._shutdown_requested
+
     def stop(self, code: int) -> None:
         if self.exit_code is None:
             self.exit_code = code
@@ -125,7 +85,7 @@ class QuillProtocol(LanguageServerProtocol):
 
     @lsp_method(types.EXIT)
     def lsp_exit(self, *args: Any) -> None:  # type: ignore[override]
-        code = 0 if self._shutdown else 1
+        code = 0 if self.shutdown_requested else 1
         log.info(
             "exit received (%s shutdown): status %d", "after" if code == 0 else "without", code
         )
@@ -177,10 +137,14 @@ class QuillProtocol(LanguageServerProtocol):
         elif method == types.INITIALIZE and is_request:
             self._reply_error(msg_id, INVALID_REQUEST, "initialize was already received")
             return
-        if self._shutdown:
+        if self.shutdown_requested:
             if is_request:
                 self._reply_error(msg_id, INVALID_REQUEST, "server is shutting down")
             return
+        if method == types.SHUTDOWN and is_request:
+            # Counted from its arrival: editors (Neovim 0.11) may close the pipe without
+            # waiting for the reply, and that must still end the process cleanly.
+            self._shutdown_requested = True
         self._handle_structured(raw, msg_id if is_request else None, method)
 
     def _handle_structured(self, raw: dict[str, Any], msg_id: Any, method: str | None) -> None:
@@ -247,7 +211,7 @@ class QuillProtocol(LanguageServerProtocol):
             frame = getter.result()
             if frame is None:
                 log.info("the editor closed the connection")
-                self.stop(0 if self._shutdown else 1)
+                self.stop(0 if self.shutdown_requested else 1)
                 break
             try:
                 self.handle_frame(frame)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import signal
 import socket
-from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -16,13 +16,13 @@ from pygls.lsp.server import LanguageServer
 
 from quill import __version__
 from quill.app import Quill, Status
-from quill.completion.debounce import RequestSupervisor
 from quill.config import SettingsProblem, SettingsSources, unwrap_client_settings
 from quill.lsp.completions import note_change, note_close, register_completion_features
 from quill.lsp.documents import Documents, uri_to_path
 from quill.lsp.index_features import UPDATE_DELAY_S, register_index_features
 from quill.lsp.protocol import QuillProtocol
 from quill.models.errors import ModelError
+from quill.safety.secrets import warm_up as warm_up_secret_detection
 
 log = logging.getLogger(__name__)
 
@@ -38,13 +38,23 @@ class ModelRequestFailed(JsonRpcException):
     CODE = -32803  # LSP RequestFailed
 
 
+class EditorBuffers:
+    """The app's read-only view of the editor's open documents (pygls' workspace)."""
+
+    def __init__(self, server: QuillLanguageServer) -> None:
+        self._server = server
+
+    def text(self, uri: str) -> str | None:
+        return self._server.documents.text(uri)
+
+    def open_workspace_paths(self) -> list[str]:
+        return self._server.documents.open_workspace_paths()
+
+
 class QuillLanguageServer(LanguageServer):
     protocol: QuillProtocol
-    completion_supervisor: RequestSupervisor
-    start_indexing: Callable[[QuillLanguageServer], Coroutine[Any, Any, None]]
-    schedule_index_update: Callable[[QuillLanguageServer, str, float], None]
 
-    def __init__(self, app: Quill) -> None:
+    def __init__(self, sources: SettingsSources) -> None:
         super().__init__(
             "quill",
             __version__,
@@ -52,9 +62,11 @@ class QuillLanguageServer(LanguageServer):
             protocol_cls=QuillProtocol,
             max_workers=4,
         )
-        self.app = app
-        self.protocol.max_message_bytes = app.settings.lsp.max_message_bytes
+        self.app = Quill(sources, buffers=EditorBuffers(self))
+        self.protocol.max_message_bytes = self.app.settings.lsp.max_message_bytes
         self._untrusted_reported: str | None = None
+        register_completion_features(self)
+        self.index_hooks = register_index_features(self)
 
     @property
     def documents(self) -> Documents:
@@ -100,27 +112,21 @@ def workspace_root(params: types.InitializeParams) -> Path | None:
 
 
 def create_server(sources: SettingsSources | None = None) -> QuillLanguageServer:
-    app = Quill(sources or SettingsSources())
-    server = QuillLanguageServer(app)
-
-    app.completion.read_document = lambda uri: server.documents.text(uri)
-    app.open_paths = lambda: server.documents.open_workspace_paths()
-    register_completion_features(server)
-    register_index_features(server)
+    server = QuillLanguageServer(sources or SettingsSources())
 
     @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
     def on_open(ls: QuillLanguageServer, params: types.DidOpenTextDocumentParams) -> None:
-        ls.schedule_index_update(ls, params.text_document.uri, 0.0)
+        ls.index_hooks.schedule_update(ls, params.text_document.uri, 0.0)
 
     @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
     def on_change(ls: QuillLanguageServer, params: types.DidChangeTextDocumentParams) -> None:
         note_change(ls, params)
-        ls.schedule_index_update(ls, params.text_document.uri, UPDATE_DELAY_S)
+        ls.index_hooks.schedule_update(ls, params.text_document.uri, UPDATE_DELAY_S)
 
     @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
     def on_close(ls: QuillLanguageServer, params: types.DidCloseTextDocumentParams) -> None:
         note_close(ls, params.text_document.uri)
-        ls.schedule_index_update(ls, params.text_document.uri, 0.0)  # back to the disk copy
+        ls.index_hooks.schedule_update(ls, params.text_document.uri, 0.0)  # back to the disk copy
 
     @server.feature(types.INITIALIZE)
     def on_initialize(ls: QuillLanguageServer, params: types.InitializeParams) -> None:
@@ -145,7 +151,8 @@ def create_server(sources: SettingsSources | None = None) -> QuillLanguageServer
         ls.report_settings_problems(ls.app.problems)
         ls.report_untrusted_settings()
         ls.app.tasks.spawn(ls.app.check_models(), "check-models")
-        ls.app.tasks.spawn(ls.start_indexing(ls), "index-workspace")
+        ls.app.tasks.spawn(asyncio.to_thread(warm_up_secret_detection), "load-secret-detection")
+        ls.app.tasks.spawn(ls.index_hooks.start_indexing(ls), "index-workspace")
 
     @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
     def on_configuration(
@@ -174,15 +181,23 @@ def create_server(sources: SettingsSources | None = None) -> QuillLanguageServer
         if not isinstance(question, str) or not question.strip():
             raise JsonRpcInvalidParams.of(ValueError("`question` must be a non-empty string"))
         uri = _param(params, "uri")
-        return await _ask(ls, question, uri if isinstance(uri, str) else None)
+        position = _param(params, "position")
+        line = _param(position, "line") if position is not None else None
+        return await _ask(
+            ls,
+            question,
+            uri if isinstance(uri, str) else None,
+            line if isinstance(line, int) and line >= 0 else None,
+        )
 
     @server.command(ASK_COMMAND)
     async def ask_command(ls: QuillLanguageServer, *args: Any) -> dict[str, object]:
         question = args[0] if args else None
         if not isinstance(question, str) or not question.strip():
-            raise JsonRpcInvalidParams.of(ValueError("usage: quill.ask(question, [uri])"))
+            raise JsonRpcInvalidParams.of(ValueError("usage: quill.ask(question, [uri], [line])"))
         uri = args[1] if len(args) > 1 and isinstance(args[1], str) else None
-        return await _ask(ls, question, uri)
+        line = args[2] if len(args) > 2 and isinstance(args[2], int) and args[2] >= 0 else None
+        return await _ask(ls, question, uri, line)
 
     return server
 
@@ -193,12 +208,18 @@ def _param(params: Any, name: str) -> Any:
     return getattr(params, name, None)
 
 
-async def _ask(ls: QuillLanguageServer, question: str, uri: str | None) -> dict[str, object]:
+async def _ask(
+    ls: QuillLanguageServer, question: str, uri: str | None, line: int | None = None
+) -> dict[str, object]:
     file_text = file_path = None
+    context = ""
     if uri:
         file_path, file_text = _read_for_question(ls, uri)
+        context = await ls.app.question_context(file_path, file_text, line)
     try:
-        stream = ls.app.ask(question, file_path=file_path, file_text=file_text)
+        stream = ls.app.ask(
+            question, file_path=file_path, file_text=file_text, line=line, context=context
+        )
     except ModelError as exc:
         raise ModelRequestFailed(str(exc)) from exc
     ls.app.busy(+1)
@@ -233,6 +254,14 @@ def _read_for_question(ls: QuillLanguageServer, uri: str) -> tuple[str, str]:
 
 
 async def _serve(server: QuillLanguageServer, stream: BinaryIO) -> int:
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGHUP, signal.SIGTERM):
+        # The editor hung up or asked politely (Emacs sends SIGHUP when it exits): clean up
+        # and leave with status 0, as after shutdown and exit.
+        try:
+            loop.add_signal_handler(signum, server.protocol.stop, 0)
+        except (NotImplementedError, RuntimeError, ValueError, AttributeError):
+            pass  # not on this platform, or not on the main thread
     try:
         return await server.protocol.serve(stream)
     finally:

@@ -6,10 +6,32 @@ import abc
 import time
 from collections.abc import AsyncGenerator, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Final, Literal
+
+from quill.models.tokens import TokenCounter
 
 ChatMessage = dict[str, str]
 FimMode = Literal["infill", "template", "chat", "none"]
+#: Who is waiting for an answer. A provider that queues requests (the embedded model) serves
+#: ``completion`` first (someone is typing), then ``chat`` and ``actions`` in arrival order.
+Priority = Literal["completion", "chat", "actions"]
+
+
+class KeepAlive(str):
+    """The type of :data:`KEEPALIVE`: an empty piece that carries no text."""
+
+    __slots__ = ()
+
+
+#: Yielded by a provider stream while its request waits for the model (queued, or preempted
+#: by a more urgent request) instead of being worked on. It is an empty ``str``, so joining
+#: the pieces is unaffected; the router drops it, restarts its per-piece timer on it and
+#: does not count the wait toward any timeout.
+KEEPALIVE: Final = KeepAlive()
+
+
+def is_keepalive(piece: str) -> bool:
+    return isinstance(piece, KeepAlive)
 
 
 @dataclass
@@ -52,17 +74,23 @@ class GenerationOptions:
     max_tokens: int = 256
     temperature: float = 0.2
     stop: Sequence[str] = ()
+    #: how urgent the request is; see :data:`Priority`
+    priority: Priority = "chat"
 
 
 class ModelProvider(abc.ABC):
     """A model that can stream chat answers and raw (or fill-in-the-middle) completions.
 
     Streams are async generators: closing one (``aclose()``, or cancelling the task that
-    iterates it) stops the generation upstream.
+    iterates it) stops the generation upstream. A stream may yield :data:`KEEPALIVE` (an
+    empty piece) while its request waits its turn; consumers other than the router must
+    treat it as an empty piece.
     """
 
     def __init__(self, name: str) -> None:
         self.name = name
+        #: the one token counter for this model (calibrated against :meth:`count_tokens`)
+        self.tokens = TokenCounter(self.count_tokens)
 
     @property
     @abc.abstractmethod
@@ -77,13 +105,14 @@ class ModelProvider(abc.ABC):
     def stream_chat(
         self, messages: Sequence[ChatMessage], options: GenerationOptions
     ) -> AsyncGenerator[str, None]:
-        """Yield pieces of the assistant's answer."""
+        """Yield pieces of the assistant's answer (and :data:`KEEPALIVE` while waiting)."""
 
     @abc.abstractmethod
     def stream_completion(
         self, prompt: str, options: GenerationOptions, *, suffix: str | None = None
     ) -> AsyncGenerator[str, None]:
-        """Yield the continuation of ``prompt`` (with ``suffix``: fill the middle)."""
+        """Yield the continuation of ``prompt`` (with ``suffix``: fill the middle), and
+        :data:`KEEPALIVE` while waiting."""
 
     @abc.abstractmethod
     async def probe(self, *, generate: bool = False) -> ModelHealth:
@@ -95,7 +124,9 @@ class ModelProvider(abc.ABC):
 
         started = time.perf_counter()
         try:
-            async for _ in self.stream_completion("Hello", GenerationOptions(max_tokens=1)):
+            async for _ in self.stream_completion(
+                "Hello", GenerationOptions(max_tokens=1, priority="completion")
+            ):
                 pass
         except ModelError as exc:
             health.loaded = False

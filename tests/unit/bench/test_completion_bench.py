@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from quill.bench.completion_bench import _candidate_lines, run_completion_bench
+from quill.bench.completion_bench import run_completion_bench
+from quill.bench.completion_workspace import candidate_lines
 from tests.conftest import clean_environment
 
 SHAPES = '''"""Small geometry helpers."""
@@ -74,7 +75,7 @@ def _workspace(root: Path) -> Path:
 
 def test_candidate_lines_are_statements_in_function_bodies() -> None:
     lines = SHAPES.split("\n")
-    picked = [lines[i].strip() for i in _candidate_lines(SHAPES, ".py")]
+    picked = [lines[i].strip() for i in candidate_lines(SHAPES, ".py")]
     assert "area = math.pi * radius * radius" in picked
     assert "return total" in picked
     assert '"""The area of a circle."""' not in picked  # docstrings are not typed

@@ -9,13 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from quill.bench.context_bench import (
-    KINDS,
-    fetch_project,
-    find_cases,
-    run_context_bench,
-    sample_cases,
-)
+from quill.bench.context_bench import KINDS, find_cases, run_context_bench, sample_cases
+from quill.bench.project_fetch import fetch_project
 from quill.index.service import WorkspaceIndex
 
 FILES = {

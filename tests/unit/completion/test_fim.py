@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from quill.completion.fim import (
+from quill.completion.answers import extract_hole_filler_answer
+from quill.prompts.fim import (
     FILL_MARKER,
     FimTemplate,
     build_hole_filler_messages,
-    extract_hole_filler_answer,
     fim_template_for_family,
     load_fim_templates,
     parse_fim_template,

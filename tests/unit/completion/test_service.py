@@ -142,3 +142,29 @@ async def test_context_is_gathered_once_per_line(app: Quill) -> None:
     assert calls == [4, 8]
     record = service.last_prompt
     assert record is not None and "def square(x)" in str(record.prompt)
+
+
+PASSWORD = "hunter2" + "Hunter2" + "x9"
+
+
+async def test_a_secret_on_the_cursor_line_is_never_split_into_the_prompt(app: Quill) -> None:
+    # Cursor inside the value: neither half alone looks like a secret to a detector.
+    text = f'DB_PASSWORD = "{PASSWORD}"\n'
+    column = text.index(PASSWORD) + 7
+    calls: list[int] = []
+    outcome = await app.completion.complete(
+        request(text, 0, column), on_model_call=lambda: calls.append(1)
+    )
+    assert outcome.reason == "secret on the cursor line" and not calls
+
+
+async def test_last_prompt_counts_redactions_and_what_was_sent(app: Quill) -> None:
+    text = f'DB_PASSWORD = "{PASSWORD}"\n\n\ndef connect(host):\n    \n'
+    outcome = await app.completion.complete(request(text, 4, 4))
+    assert outcome.model_called
+    record = app.completion.last_prompt
+    assert record is not None
+    report = record.to_json()
+    assert report["redactions"] == 1
+    assert PASSWORD not in str(report["prompt"]) and "[REDACTED]" in str(report["prompt"])
+    assert report["sentTokens"] >= report["tokens"]["prefix"] > 0

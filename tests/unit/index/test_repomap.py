@@ -74,8 +74,8 @@ def test_reranking_after_an_edit_does_not_rescan(
         def no_rescan(*_args: object) -> object:
             raise AssertionError("the whole index was read again")
 
-        monkeypatch.setattr(index._store, "iter_refs", no_rescan)
-        monkeypatch.setattr(index._store, "iter_def_names", no_rescan)
+        monkeypatch.setattr(index._state.store, "iter_refs", no_rescan)
+        monkeypatch.setattr(index._state.store, "iter_def_names", no_rescan)
         index.update_file(
             main,
             "from app.storage import RecordStore\n\n"

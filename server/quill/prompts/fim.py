@@ -7,7 +7,8 @@ being typed last, so a server's prompt (KV) cache keeps the stable part between 
 
 Instruct-only models (the embedded SmolLM2-135M-Instruct is one) get a chat prompt instead:
 the file with a ``{{FILL_HERE}}`` marker, and the instruction to answer with only the text
-that replaces it. Its text lives in ``quill/prompts/completion/*.md``.
+that replaces it. Its text lives in ``quill/prompts/completion/*.md``. What the model answers
+is cleaned up by :mod:`quill.completion.answers`.
 """
 
 from __future__ import annotations
@@ -20,14 +21,13 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 
-from quill.completion.placeholders import fill_placeholders, placeholder_names
 from quill.prompts import read_prompt
+from quill.prompts.placeholders import fill_placeholders, placeholder_names
 
 __all__ = [
     "FILL_MARKER",
     "FimTemplate",
     "build_hole_filler_messages",
-    "extract_hole_filler_answer",
     "fim_template_for_family",
     "load_fim_templates",
     "select_fim_template",
@@ -263,71 +263,3 @@ def hole_filler_examples() -> tuple[tuple[str, str], ...]:
         if isinstance(item, dict) and isinstance(item.get("user"), str):
             out.append((str(item["user"]).strip(), str(item.get("assistant", "")).strip()))
     return tuple(out)
-
-
-_MAX_ECHO = 4000
-_FENCE = re.compile(r"^[ \t]*(```|~~~)[^\n]*\n?", re.MULTILINE)
-_TAGS = ("COMPLETION", "completion", "answer", "ANSWER", "code")
-_CHATTER = re.compile(
-    r"^\s*(?:here(?:'s| is)\b|sure\b|certainly\b|the (?:code|answer|completion|missing)\b"
-    r"|answer\b|reply\b|output\b|completion\b)[^\n]*:\s*(?:\n|$)",
-    re.IGNORECASE,
-)
-
-
-def _inside_tags(text: str) -> str:
-    for tag in _TAGS:
-        start = text.find(f"<{tag}>")
-        if start >= 0:
-            body = text[start + len(tag) + 2 :]
-            end = body.find(f"</{tag}>")
-            return body if end < 0 else body[:end]
-    return text
-
-
-def _inside_fence(text: str) -> str:
-    match = _FENCE.search(text)
-    if match is None:
-        return text
-    body = text[match.end() :]
-    closing = _FENCE.search(body)
-    return body if closing is None else body[: closing.start()]
-
-
-def _strip_prefix_echo(answer: str, prefix: str) -> str:
-    if not prefix:
-        return answer
-    cursor_line = prefix.rsplit("\n", 1)[-1]
-    # The longest end of the prefix that the answer starts with, if it covers the whole
-    # cursor line and starts at a line start: the model re-typed whole lines before the hole.
-    for k in range(min(len(prefix), len(answer), _MAX_ECHO), max(len(cursor_line), 1) - 1, -1):
-        start = len(prefix) - k
-        if (start == 0 or prefix[start - 1] == "\n") and prefix.endswith(answer[:k]):
-            return answer[k:]
-    typed = cursor_line.lstrip()
-    if typed and answer.startswith(typed):
-        return answer[len(typed) :]
-    return answer
-
-
-def extract_hole_filler_answer(text: str, *, prefix: str = "") -> str:
-    """The completion inside a hole-filler reply, without fences, tags, chatter or echoes.
-
-    ``prefix`` is the document before the hole; when given, an answer that repeats the code
-    in front of the hole has that repetition removed. Re-typed suffix text is left to
-    :func:`quill.completion.postfilter.postprocess`, which knows brackets. An answer that
-    still contains the marker (the model copied the file) gives ``""``.
-    """
-    answer = text.replace("\r\n", "\n")
-    answer = _inside_tags(answer)
-    answer = _inside_fence(answer)
-    answer = _CHATTER.sub("", answer, count=1)
-    answer = _inside_fence(answer)
-    if FILL_MARKER in answer:
-        logger.debug("hole filler answer repeats the marker; dropped")
-        return ""
-    answer = answer.rstrip()
-    # Leading blank lines are formatting, not code.
-    while answer.startswith("\n") or answer.lstrip(" \t").startswith("\n"):
-        answer = answer.split("\n", 1)[1] if "\n" in answer else ""
-    return _strip_prefix_echo(answer, prefix)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from quill.completion.context_budget import ContextSection, cut_prefix_suffix, fit_sections
+from quill.context.budget import ContextSection, cut_prefix_suffix, fit_sections
 
 
 def words(text: str) -> int:

@@ -12,7 +12,7 @@ from dataclasses import replace
 
 from quill.context.sections import ContextSection
 
-__all__ = ["ContextSection", "cut_prefix_suffix", "fit_sections"]
+__all__ = ["ContextSection", "cut_prefix_suffix", "file_window", "fit_sections"]
 
 CountTokens = Callable[[str], int]
 
@@ -86,6 +86,30 @@ def cut_prefix_suffix(
         else _keep_head_lines(suffix, suffix_budget, count_tokens)
     )
     return new_prefix, new_suffix
+
+
+def file_window(text: str, line: int | None, budget_tokens: int, count_tokens: CountTokens) -> str:
+    """The part of ``text`` that fits ``budget_tokens``: the lines around ``line`` (more of
+    them above than below), or from the top when no line is given. Cut lines are marked."""
+    if count_tokens(text) <= budget_tokens:
+        return text
+    marker = "… (cut)\n"
+    budget = max(0, budget_tokens - 2 * count_tokens(marker))
+    if line is None:
+        head = _keep_head_lines(text, budget, count_tokens)
+        return head + ("" if head.endswith("\n") else "\n") + marker
+    lines = text.split("\n")
+    line = max(0, min(line, len(lines) - 1))
+    split = sum(len(x) + 1 for x in lines[: line + 1])
+    before, after = cut_prefix_suffix(
+        text[:split], text[split:], budget, count_tokens, prefix_share=0.6
+    )
+    out = before + after
+    if len(before) < split:
+        out = marker + out
+    if len(after) < len(text) - split:
+        out = out + ("" if out.endswith("\n") else "\n") + marker
+    return out
 
 
 def _largest_fitting(count: int, fits: Callable[[int], bool]) -> int:

@@ -1,0 +1,158 @@
+"""The one prompt path: every feature's prompt is rendered here.
+
+A feature hands over the context (already ranked and cut to its budget by the assembler), the
+part of the file it is about, and what it wants; this module picks the template (data files
+under ``quill/prompts``) and fills it, with :func:`quill.prompts.placeholders.fill_placeholders`
+only, so text from the user's files can never inject into a template.
+
+* completions: llama.cpp ``/infill``, a model family's FIM template, or the chat hole filler
+  for instruct-only models (:func:`completion_prompt`);
+* questions about code (``quill ask``, ``quill/ask`` and, later, chat and code actions):
+  :func:`question_messages`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+from quill.index.languages import language_for_path
+from quill.models.base import ChatMessage, GenerationOptions, ModelProvider
+from quill.prompts import read_prompt
+from quill.prompts.fim import FimTemplate, build_hole_filler_messages, select_fim_template
+from quill.prompts.placeholders import fill_placeholders
+
+__all__ = [
+    "CompletionPrompt",
+    "PromptMode",
+    "completion_prompt",
+    "describe_prompt_mode",
+    "language_name",
+    "prompt_mode_for",
+    "question_messages",
+]
+
+PromptMode = Literal["infill", "template", "chat"]
+
+
+def prompt_mode_for(provider: ModelProvider) -> tuple[PromptMode, FimTemplate | None]:
+    """How completions are asked of ``provider``: ``/infill``, a FIM template, or chat."""
+    mode = provider.fim_mode()
+    if mode == "infill":
+        return "infill", None
+    if mode == "chat":
+        return "chat", None
+    template = select_fim_template(getattr(provider, "model", "") or "")
+    if template is not None:
+        return "template", template
+    return "chat", None
+
+
+def describe_prompt_mode(provider: ModelProvider) -> str:
+    """How completions will be asked of ``provider``, in words (for ``quill doctor``)."""
+    mode, template = prompt_mode_for(provider)
+    if mode == "infill":
+        return "llama.cpp /infill"
+    if mode == "template" and template is not None:
+        return f"FIM template `{template.family}`"
+    return "chat hole-filler prompt"
+
+
+def language_name(path: str | None, language: str | None = None) -> str:
+    """A language name for a code fence: the index's name, else the file's extension."""
+    if language:
+        return language
+    if path:
+        found = language_for_path(path)
+        if found:
+            return found
+        suffix = path.rsplit(".", 1)[-1] if "." in path.rsplit("/", 1)[-1] else ""
+        if suffix:
+            return suffix.lower()
+    return "text"
+
+
+@dataclass(frozen=True)
+class CompletionPrompt:
+    """A rendered completion prompt: what is sent, and how to send it."""
+
+    mode: PromptMode
+    #: the text (``infill``/``template``) or the chat messages (``chat``) sent to the model
+    prompt: str | list[ChatMessage]
+    #: for ``infill``: the text after the cursor, sent apart from the prompt
+    suffix: str | None = None
+    stop: tuple[str, ...] = field(default_factory=tuple)
+
+    def start(
+        self, provider: ModelProvider, options: GenerationOptions
+    ) -> AsyncGenerator[str, None]:
+        """Start streaming this prompt from ``provider``."""
+        if isinstance(self.prompt, list):
+            return provider.stream_chat(self.prompt, options)
+        if self.mode == "infill":
+            return provider.stream_completion(self.prompt, options, suffix=self.suffix)
+        return provider.stream_completion(self.prompt, options)
+
+
+def completion_prompt(
+    mode: PromptMode,
+    template: FimTemplate | None,
+    *,
+    prefix: str,
+    suffix: str,
+    context: str,
+    path: str | None,
+    language: str | None,
+) -> CompletionPrompt:
+    """The prompt that asks for the text between ``prefix`` and ``suffix``.
+
+    ``context`` (rendered context items) always comes first, then the file up to the cursor:
+    the part that stays the same while the user types leads, so prefix caches keep hitting.
+    """
+    if mode == "chat":
+        messages = build_hole_filler_messages(prefix, suffix, context, language or "", path or "")
+        return CompletionPrompt("chat", messages)
+    if mode == "template" and template is not None:
+        text = template.render(prefix, suffix, context, path or "")
+        return CompletionPrompt("template", text, stop=template.stop)
+    return CompletionPrompt("infill", context + prefix, suffix=suffix)
+
+
+def question_messages(
+    question: str,
+    *,
+    path: str | None = None,
+    language: str | None = None,
+    code: str | None = None,
+    context: str = "",
+) -> list[ChatMessage]:
+    """Chat messages for a question, optionally about ``code`` from ``path`` and with
+    ``context`` from other files of the workspace (rendered context items)."""
+    system = read_prompt("chat/system.md").strip()
+    if code is None:
+        user = question
+    else:
+        context_section = ""
+        if context.strip():
+            context_section = fill_placeholders(
+                read_prompt("chat/context.md"), {"context": context.rstrip("\n")}
+            )
+        user = fill_placeholders(
+            read_prompt("chat/file_context.md"),
+            {
+                "context_section": context_section,
+                "path": path or "untitled",
+                "language": language_name(path, language),
+                "code": code,
+                "question": question,
+            },
+        ).strip()
+    return [{"role": "system", "content": system}, {"role": "user", "content": user}]
+
+
+def joined_text(prompt: str | Sequence[ChatMessage]) -> str:
+    """All the text a prompt sends (for counting its tokens)."""
+    if isinstance(prompt, str):
+        return prompt
+    return "\n".join(m.get("content", "") for m in prompt)
