@@ -17,8 +17,8 @@ from typing import Any, Literal, Protocol, TypeVar
 
 from quill.chat.repetition import stop_on_repetition
 from quill.completion.service import CompletionService
-from quill.config import Feature, Settings, SettingsProblem, SettingsSources
-from quill.context.assemble import assemble_context, context_source
+from quill.config import Feature, Settings
+from quill.context.assemble import ContextAssembler, context_source
 from quill.context.budget import file_window
 from quill.context.prompt import question_messages
 from quill.index.records import IndexStats
@@ -28,6 +28,7 @@ from quill.models.errors import ModelRequestRejected
 from quill.models.router import ModelRouter, RoutedStream
 from quill.models.tokens import estimate_tokens
 from quill.safety.secrets import is_secret_file, redact
+from quill.settings_sources import SettingsProblem, SettingsSources
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -61,6 +62,10 @@ class EditorBuffers(Protocol):
     def text(self, uri: str) -> str | None: ...
 
     def open_workspace_paths(self) -> list[str]: ...
+
+    def workspace_text(self, rel_path: str) -> str | None:
+        """The open buffer of a workspace-relative path, or None when it is not open."""
+        ...
 
 
 class SecretFileRefused(ModelRequestRejected):
@@ -115,6 +120,8 @@ class Quill:
         self._last_status: Status | None = None
         self._busy = 0
         self.index: WorkspaceIndex | None = None
+        #: context for cursor positions in ``index`` (made with it)
+        self.context: ContextAssembler | None = None
         self._index_writer = ThreadPoolExecutor(1, thread_name_prefix="quill-index")
         self._index_reader = ThreadPoolExecutor(2, thread_name_prefix="quill-index-read")
         # One context source: imports resolved, types in scope, nearby names and the repo
@@ -123,7 +130,10 @@ class Quill:
             lambda: self.router,
             lambda: self.settings.completion,
             context_sources=[
-                ("context", context_source(lambda: self.index, self.open_paths, self._recent_paths))
+                (
+                    "context",
+                    context_source(lambda: self.context, self.open_paths, self._recent_paths),
+                )
             ],
             read_document=buffers.text if buffers is not None else None,
             parser_for=_parser_for,
@@ -272,14 +282,13 @@ class Quill:
     async def question_context(self, file_path: str | None, text: str, line: int | None) -> str:
         """Definitions from other files that the code around ``line`` uses, rendered for a
         prompt within a third of the chat context budget ("" without a workspace index)."""
-        index = self.index
-        if index is None or not file_path or is_secret_file(file_path):
+        assembler = self.context
+        if assembler is None or not file_path or is_secret_file(file_path):
             return ""
         budget = self.settings.chat.context_tokens // 3
         at = line if line is not None else 0
         result = await self.index_call(
-            lambda: assemble_context(
-                index,
+            lambda: assembler.assemble(
                 file_path,
                 text,
                 at,
@@ -329,6 +338,10 @@ class Quill:
 
         index = await loop.run_in_executor(self._index_writer, open_index)
         self.index = index
+        buffers = self.buffers
+        self.context = ContextAssembler(
+            index, read_text=buffers.workspace_text if buffers is not None else None
+        )
         started = time.perf_counter()
         # The cold walk runs on its own thread so editor updates are not queued behind it.
         stats = await asyncio.to_thread(index.index_all, progress)
@@ -370,6 +383,7 @@ class Quill:
         await self.tasks.cancel_all()
         await self.router.aclose()
         index, self.index = self.index, None
+        self.context = None
         if index is not None:
             await asyncio.get_running_loop().run_in_executor(self._index_writer, index.close)
         self._index_writer.shutdown(wait=False, cancel_futures=True)

@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import TextIO
 
 from quill import __version__
-from quill.config import FEATURES, SettingsSources
+from quill.config import FEATURES
+from quill.settings_sources import SettingsSources
 
 log = logging.getLogger("quill")
 

@@ -5,14 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from quill.config import (
-    ModelSettings,
-    Settings,
-    SettingsSources,
-    env_layer,
-    unwrap_client_settings,
-)
+from quill.config import ModelSettings, Settings
 from quill.settings_doc import settings_markdown_table, settings_reference_rows
+from quill.settings_sources import SettingsSources, env_layer, unwrap_client_settings
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 

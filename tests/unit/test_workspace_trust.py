@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from quill.cli import doctor
-from quill.config import SettingsSources, is_trusted_workspace
+from quill.settings_sources import SettingsSources, is_trusted_workspace
 
 HOSTILE = """
 endpoint = "http://127.0.0.1:{port}/v1"

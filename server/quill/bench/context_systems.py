@@ -40,6 +40,18 @@ def quill_system() -> tuple[str, Callable[..., Any] | None]:
         spec = None
     if spec is not None:
         module = importlib.import_module("quill.context.assemble")
+        assembler_class = getattr(module, "ContextAssembler", None)
+        if assembler_class is not None:
+            # One assembler per index, as the server keeps one: what calls share is reused.
+            assemblers: dict[int, Any] = {}
+
+            def assemble(index: Any, *args: Any, **kwargs: Any) -> Any:
+                assembler = assemblers.get(id(index))
+                if assembler is None or assembler.index is not index:
+                    assembler = assemblers[id(index)] = assembler_class(index)
+                return assembler.assemble(*args, **kwargs)
+
+            return "assemble_context (quill.context.assemble)", assemble
         function = getattr(module, "assemble_context", None)
         if callable(function):
             return "assemble_context (quill.context.assemble)", function

@@ -7,7 +7,7 @@ import re
 
 from quill.prompts.fim import FILL_MARKER
 
-__all__ = ["extract_hole_filler_answer"]
+__all__ = ["extract_hole_filler_answer", "looks_like_prose"]
 
 logger = logging.getLogger(__name__)
 
@@ -77,3 +77,36 @@ def extract_hole_filler_answer(text: str, *, prefix: str = "") -> str:
     while answer.startswith("\n") or answer.lstrip(" \t").startswith("\n"):
         answer = answer.split("\n", 1)[1] if "\n" in answer else ""
     return _strip_prefix_echo(answer, prefix)
+
+
+_PROSE_OPENERS = (
+    "the ",
+    "this ",
+    "here ",
+    "here's",
+    "sure",
+    "i ",
+    "i'm",
+    "it ",
+    "there ",
+    "you ",
+    "note",
+    "your ",
+    "no ",
+    "yes",
+    "as an",
+    "to ",
+)
+
+
+def looks_like_prose(text: str) -> bool:
+    """An instruct model explaining instead of coding ("The code is already complete.")."""
+    first = text.strip().split("\n", 1)[0].strip()
+    if not first:
+        return False
+    lowered = first.lower()
+    if not lowered.startswith(_PROSE_OPENERS):
+        return False
+    words = first.split()
+    code_marks = sum(first.count(c) for c in "()[]{}=:;<>\"'")
+    return len(words) >= 3 and code_marks == 0

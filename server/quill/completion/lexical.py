@@ -2,16 +2,20 @@
 
 The gate uses it when no syntax tree is at hand (or the tree is broken around the cursor);
 the post-filters use it to balance brackets without being fooled by brackets in strings and
-comments. It is a heuristic, not a parser: it knows line comments, block comments, quoted
-strings (with backslash escapes), Python triple quotes, multi-line backtick strings and Rust
-character literals, and nothing else.
+comments. It is a heuristic, not a parser: it knows line comments, block comments (nested where
+the language nests them), quoted strings (with backslash escapes, except in raw strings),
+triple quotes, multi-line strings and Rust character literals, and nothing else.
+
+Which of these a language has is data: the lexical keys of ``grammars/languages.toml``, read
+through ``quill.index.languages.lexical_syntax``.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from enum import Enum
+
+from quill.index.languages import LexicalSyntax, lexical_syntax
 
 __all__ = [
     "CLOSERS",
@@ -28,6 +32,9 @@ CLOSERS = {")": "(", "]": "[", "}": "{"}
 
 _RUST_CHAR = re.compile(r"'(?:\\(?:u\{[0-9a-fA-F]{1,6}\}|x[0-9a-fA-F]{2}|.)|[^\\'\n])'")
 
+Syntax = LexicalSyntax
+"""The lexical facts about one language that the scanner needs."""
+
 
 class LexState(Enum):
     """Where the scanner stands at the end of a text."""
@@ -37,156 +44,9 @@ class LexState(Enum):
     COMMENT = "comment"
 
 
-@dataclass(frozen=True)
-class Syntax:
-    """The lexical facts about one language that the scanner needs."""
-
-    line_comments: tuple[str, ...] = ("//", "#")
-    block_comments: tuple[tuple[str, str], ...] = (("/*", "*/"),)
-    quotes: str = "\"'`"
-    multiline_quotes: str = "`"
-    triple_quotes: bool = True
-    rust_chars: bool = False
-    hash_attribute: bool = True
-    """``#[`` and ``#!`` do not start a comment (Rust attributes, shebang-like lines)."""
-
-
-_C_LIKE = Syntax(
-    line_comments=("//",),
-    block_comments=(("/*", "*/"),),
-    quotes="\"'",
-    multiline_quotes="",
-    triple_quotes=False,
-    hash_attribute=False,
-)
-_HASH = Syntax(
-    line_comments=("#",),
-    block_comments=(),
-    quotes="\"'",
-    multiline_quotes="",
-    triple_quotes=False,
-    hash_attribute=False,
-)
-
-_SYNTAXES: dict[str, Syntax] = {
-    "python": Syntax(
-        line_comments=("#",),
-        block_comments=(),
-        quotes="\"'",
-        multiline_quotes="",
-        triple_quotes=True,
-        hash_attribute=False,
-    ),
-    "javascript": Syntax(
-        line_comments=("//",),
-        block_comments=(("/*", "*/"),),
-        quotes="\"'`",
-        multiline_quotes="`",
-        triple_quotes=False,
-        hash_attribute=False,
-    ),
-    "go": Syntax(
-        line_comments=("//",),
-        block_comments=(("/*", "*/"),),
-        quotes="\"'`",
-        multiline_quotes="`",
-        triple_quotes=False,
-        hash_attribute=False,
-    ),
-    "rust": Syntax(
-        line_comments=("//",),
-        block_comments=(("/*", "*/"),),
-        quotes='"',
-        multiline_quotes='"',
-        triple_quotes=False,
-        rust_chars=True,
-        hash_attribute=False,
-    ),
-    "c": _C_LIKE,
-    "java": _C_LIKE,
-    "kotlin": Syntax(
-        line_comments=("//",),
-        block_comments=(("/*", "*/"),),
-        quotes="\"'",
-        multiline_quotes="",
-        triple_quotes=True,
-        hash_attribute=False,
-    ),
-    "shell": _HASH,
-    "lua": Syntax(
-        line_comments=("--",),
-        block_comments=(("--[[", "]]"),),
-        quotes="\"'",
-        multiline_quotes="",
-        triple_quotes=False,
-        hash_attribute=False,
-    ),
-    "html": Syntax(
-        line_comments=(),
-        block_comments=(("<!--", "-->"),),
-        quotes="\"'",
-        multiline_quotes="",
-        triple_quotes=False,
-        hash_attribute=False,
-    ),
-}
-_SYNTAXES["sql"] = Syntax(
-    line_comments=("--",),
-    block_comments=(("/*", "*/"),),
-    quotes="\"'",
-    multiline_quotes="",
-    triple_quotes=False,
-    hash_attribute=False,
-)
-_ALIASES = {
-    "py": "python",
-    "python3": "python",
-    "js": "javascript",
-    "jsx": "javascript",
-    "javascriptreact": "javascript",
-    "typescript": "javascript",
-    "typescriptreact": "javascript",
-    "ts": "javascript",
-    "tsx": "javascript",
-    "golang": "go",
-    "rs": "rust",
-    "cpp": "c",
-    "c++": "c",
-    "objective-c": "c",
-    "csharp": "c",
-    "cs": "c",
-    "swift": "c",
-    "scala": "c",
-    "dart": "c",
-    "php": "c",
-    "kt": "kotlin",
-    "bash": "shell",
-    "sh": "shell",
-    "shellscript": "shell",
-    "zsh": "shell",
-    "ruby": "shell",
-    "rb": "shell",
-    "perl": "shell",
-    "r": "shell",
-    "yaml": "shell",
-    "toml": "shell",
-    "dockerfile": "shell",
-    "makefile": "shell",
-    "xml": "html",
-    "vue": "html",
-    "svelte": "html",
-}
-
-GENERIC = Syntax()
-
-
 def syntax_for(language: str | None) -> Syntax:
-    """The scanner's view of ``language`` (an LSP language id or a short name)."""
-    if not language:
-        return GENERIC
-    key = language.strip().lower()
-    key = _ALIASES.get(key, key)
-    return _SYNTAXES.get(key, GENERIC)
+    """The scanner's view of ``language`` (an LSP language id, a language name or an extension)."""
+    return lexical_syntax(language)
 
 
 def state_at_end(text: str, syntax: Syntax) -> LexState:
@@ -215,25 +75,15 @@ def _scan(text: str, syntax: Syntax, brackets: list[tuple[int, str]] | None) -> 
     n = len(text)
     while i < n:
         c = text[i]
-        if c in "([{)]}":
-            if brackets is not None:
-                brackets.append((i, c))
-            i += 1
-            continue
         if c == "\n" or c.isalnum() or c == " ":
             i += 1
             continue
-        block_end: str | None = None
-        for start, end in syntax.block_comments:
-            if text.startswith(start, i):
-                block_end = end
-                i += len(start)
-                break
-        if block_end is not None:
-            close = text.find(block_end, i)
-            if close < 0:
+        # Comment markers before brackets: a table may open a comment with one (``(*``).
+        block = syntax.block_comment
+        if block is not None and text.startswith(block[0], i):
+            i = _block_comment_end(text, i + len(block[0]), block, syntax.nested_block_comments)
+            if i < 0:
                 return LexState.COMMENT
-            i = close + len(block_end)
             continue
         if _line_comment_at(text, i, syntax):
             newline = text.find("\n", i)
@@ -241,7 +91,12 @@ def _scan(text: str, syntax: Syntax, brackets: list[tuple[int, str]] | None) -> 
                 return LexState.COMMENT
             i = newline + 1
             continue
-        if c == "'" and syntax.rust_chars:
+        if c in "([{)]}":
+            if brackets is not None:
+                brackets.append((i, c))
+            i += 1
+            continue
+        if c == "'" and syntax.char_literals:
             match = _RUST_CHAR.match(text, i)
             i = match.end() if match else i + 1
             continue
@@ -253,12 +108,13 @@ def _scan(text: str, syntax: Syntax, brackets: list[tuple[int, str]] | None) -> 
                 i = close + 3
                 continue
             multiline = c in syntax.multiline_quotes
+            escapes = c not in syntax.raw_quotes
             j = i + 1
             while True:
                 if j >= n:
                     return LexState.STRING
                 ch = text[j]
-                if ch == "\\":
+                if ch == "\\" and escapes:
                     j += 2
                     continue
                 if ch == c:
@@ -272,6 +128,25 @@ def _scan(text: str, syntax: Syntax, brackets: list[tuple[int, str]] | None) -> 
             continue
         i += 1
     return LexState.CODE
+
+
+def _block_comment_end(text: str, i: int, block: tuple[str, str], nested: bool) -> int:
+    """Index just past the block comment whose opener ends at ``i``; -1 if it stays open."""
+    start, end = block
+    depth = 1
+    while True:
+        close = text.find(end, i)
+        if close < 0:
+            return -1
+        opened = text.find(start, i, close) if nested else -1
+        if opened >= 0:
+            depth += 1
+            i = opened + len(start)
+            continue
+        depth -= 1
+        i = close + len(end)
+        if depth == 0:
+            return i
 
 
 def _find_unescaped(text: str, needle: str, start: int) -> int:

@@ -14,26 +14,26 @@ import dataclasses
 import logging
 import time
 import uuid
-from collections import deque
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
-from quill.completion.answers import extract_hole_filler_answer
+from quill.completion.answers import extract_hole_filler_answer, looks_like_prose
 from quill.completion.cache import CompletionCache
 from quill.completion.debounce import AdaptiveDebouncer, RequestSupervisor
 from quill.completion.gate import decide
+from quill.completion.line_context import LineContext
 from quill.completion.postfilter import postprocess
+from quill.completion.recent_edits import RecentEdits
+from quill.completion.telemetry import CompletionMetrics, PromptRecord
 from quill.config import CompletionSettings
-from quill.context.budget import cut_prefix_suffix, fit_sections
-from quill.context.prompt import PromptMode, completion_prompt, joined_text, prompt_mode_for
+from quill.context.budget import cut_prefix_suffix, fit_sections, rough_window, snap_to_line_grid
+from quill.context.prompt import completion_prompt, prompt_mode_for
 from quill.context.sections import ContextQuery, ContextSection, ContextSource
 from quill.models.base import GenerationOptions, ModelProvider
 from quill.models.errors import ModelError
 from quill.models.router import ModelRouter
-from quill.models.tokens import estimate_tokens
 from quill.safety.secrets import is_secret_file, redact_with_count
-from quill.stats import percentile
 
 log = logging.getLogger(__name__)
 
@@ -90,137 +90,6 @@ class CompletionOutcome:
         return max(0.0, self.total_ms - self.model_ms)
 
 
-@dataclass
-class PromptRecord:
-    """The last prompt sent, with where its parts came from (``quill.lastPrompt``).
-
-    Exact token counts are made when the record is read, not on the typing path.
-    """
-
-    uri: str
-    model: str
-    mode: PromptMode
-    prompt: str | list[dict[str, str]]
-    sections: list[dict[str, Any]]
-    prefix: str
-    suffix: str
-    context: str
-    budget_tokens: int
-    dropped_sources: list[str] = field(default_factory=list)
-    #: secrets replaced by ``[REDACTED]`` in what was sent
-    redactions: int = 0
-    completion: str = ""
-    count_tokens: CountTokens = estimate_tokens  # exact where the model's tokenizer is at hand
-
-    def to_json(self) -> dict[str, Any]:
-        count = self.count_tokens
-        prefix, suffix = count(self.prefix), count(self.suffix)
-        context = count(self.context) if self.context else 0
-        return {
-            "sentTokens": count(joined_text(self.prompt)),
-            "uri": self.uri,
-            "model": self.model,
-            "mode": self.mode,
-            "prompt": self.prompt,
-            "sections": [dict(s, tokens=count(s["text"])) for s in self.sections],
-            "tokens": {
-                "prefix": prefix,
-                "suffix": suffix,
-                "context": context,
-                "total": prefix + suffix + context,
-                "budget": self.budget_tokens,
-            },
-            "droppedSources": self.dropped_sources,
-            "redactions": self.redactions,
-            "completion": self.completion,
-        }
-
-
-class CompletionMetrics:
-    """Counters behind ``quill/status``: acceptance, latency, cache hit rate."""
-
-    def __init__(self, window: int = 500) -> None:
-        self.latencies_ms: deque[float] = deque(maxlen=window)
-        self.overheads_ms: deque[float] = deque(maxlen=window)
-        self.requests = 0
-        self.model_calls = 0
-        self.shown = 0
-        self.accepted = 0
-        self.partially_accepted = 0
-
-    def record(self, outcome: CompletionOutcome) -> None:
-        self.requests += 1  # model_calls is counted when the call starts
-        if outcome.suggestions:
-            self.latencies_ms.append(outcome.total_ms)
-        if outcome.model_called or outcome.from_cache:
-            # Time spent in Quill itself: everything but the model's own generation and the
-            # debounce wait (which is a deliberate pause, not work).
-            self.overheads_ms.append(max(0.0, outcome.overhead_ms - outcome.debounce_ms))
-
-    def to_json(self, cache_hit_rate: float) -> dict[str, Any]:
-        return {
-            "requests": self.requests,
-            "modelCalls": self.model_calls,
-            "shown": self.shown,
-            "accepted": self.accepted,
-            "partiallyAccepted": self.partially_accepted,
-            "acceptanceRate": (self.accepted / self.shown) if self.shown else None,
-            "latencyMsP50": percentile(self.latencies_ms, 50),
-            "latencyMsP95": percentile(self.latencies_ms, 95),
-            "overheadMsP50": percentile(self.overheads_ms, 50),
-            "overheadMsP99": percentile(self.overheads_ms, 99),
-            "cacheHitRate": cache_hit_rate,
-        }
-
-
-
-class RecentEdits:
-    """The last few places the user edited, as (uri, path, line) — texts are read lazily."""
-
-    def __init__(self, limit: int = 8) -> None:
-        self._edits: deque[tuple[str, str | None, int]] = deque(maxlen=limit)
-
-    def note(self, uri: str, path: str | None, line: int) -> None:
-        if is_secret_file(path):
-            return  # a secret file's lines never become context, not even as a recent edit
-        for i, (u, _, ln) in enumerate(self._edits):
-            if u == uri and abs(ln - line) <= 6:
-                del self._edits[i]
-                break
-        self._edits.append((uri, path, line))
-
-    def paths(self) -> list[str]:
-        """Workspace-relative paths of the recently edited documents, newest first."""
-        out: list[str] = []
-        for _, path, _ in reversed(self._edits):
-            if path and path not in out:
-                out.append(path)
-        return out
-
-    def forget(self, uri: str) -> None:
-        kept = [e for e in self._edits if e[0] != uri]
-        self._edits.clear()
-        self._edits.extend(kept)
-
-    def sections(
-        self, read: Callable[[str], str | None], exclude_uri: str, exclude_line: int
-    ) -> list[ContextSection]:
-        out: list[ContextSection] = []
-        for rank, (uri, path, line) in enumerate(reversed(self._edits)):
-            if uri == exclude_uri and abs(line - exclude_line) <= 30:
-                continue  # already in the prefix/suffix
-            text = read(uri)
-            if text is None:
-                continue
-            lines = text.split("\n")
-            start = max(0, line - 3)
-            chunk = "\n".join(lines[start : line + 4]).strip("\n")
-            if chunk.strip():
-                header = f"# recently edited: {path or uri} (line {line + 1})\n"
-                out.append(ContextSection("recent_edit", header + chunk + "\n", 1.0 - rank * 0.1))
-        return out
-
-
 class CompletionService:
     def __init__(
         self,
@@ -243,10 +112,7 @@ class CompletionService:
         self.recent_edits = RecentEdits()
         self.metrics = CompletionMetrics()
         self.last_prompt: PromptRecord | None = None
-        self._line_context: (
-            tuple[tuple[str, int, int], asyncio.Future[tuple[list[ContextSection], list[str]]]]
-            | None
-        ) = None
+        self.line_context = LineContext(self.recent_edits, self.read_document)
         #: one live request per document: a newer one cancels the older
         self.supervisor = RequestSupervisor()
         self._shown: dict[str, Suggestion] = {}
@@ -337,13 +203,16 @@ class CompletionService:
         budget = settings.embedded_context_tokens if local else settings.context_tokens
         context_budget = int(budget * (0.25 if local else 0.5))
         count = provider.tokens
-        head, tail = _trim_for_budget(prefix, suffix, budget)
+        head, tail = rough_window(prefix, suffix, budget * 8)
         if req.invoked:  # asked for explicitly: worth waiting a little longer for context
             deadline = INVOKED_CONTEXT_DEADLINE_S
         else:
             at_start = not line_text[:column].strip()
             deadline = self.debouncer.delay_ms(at_start) / 1000 + self.context_deadline_s
-        gathering = self._context_for_line(req, head, context_budget, count, deadline)
+        query = ContextQuery(
+            req.uri, req.path, req.language, req.text, req.line, head, context_budget, count
+        )
+        gathering = self.line_context.gather(query, self.context_sources, deadline)
 
         if not req.invoked:
             at_line_start = not line_text[:column].strip()
@@ -371,14 +240,14 @@ class CompletionService:
         cut_prefix, cut_suffix = cut_prefix_suffix(
             head, tail, budget - used_context, count, prefix_share=share
         )
-        cut_prefix = _snap_prefix_start(cut_prefix, req.line)
+        cut_prefix = snap_to_line_grid(cut_prefix, req.line, PREFIX_START_GRID)
         self._calibrate_later(provider, cut_prefix)
         cut_prefix, found = redact_with_count(cut_prefix)
         redactions += found
         cut_suffix, found = redact_with_count(cut_suffix)
         redactions += found
 
-        # The context is fixed for the line being typed on (see _context_for_line), so it goes
+        # The context is fixed for the line being typed on (see LineContext), so it goes
         # first and the model's prefix cache covers everything up to the cursor.
         rendered = completion_prompt(
             mode,
@@ -481,62 +350,6 @@ class CompletionService:
                     log.debug("gate parse failed", exc_info=True)
         return decide(text, req.line - start, req.column, tree=tree, language=req.language)
 
-    def _context_for_line(
-        self,
-        req: CompletionRequest,
-        head: str,
-        budget: int,
-        count: CountTokens,
-        deadline: float,
-    ) -> asyncio.Future[tuple[list[ContextSection], list[str]]]:
-        """The context of the line being typed on, gathered once when the cursor arrives.
-
-        While the user types on one line the context stays the same, so the prompt keeps its
-        beginning and the model's prefix cache keeps hitting; it is gathered afresh when the
-        cursor moves to another line (or the budget changes).
-        """
-        key = (req.uri, req.line, budget)
-        cached = self._line_context
-        if cached is not None and cached[0] == key:
-            future = cached[1]
-            if not future.cancelled() and not (future.done() and future.exception()):
-                return future
-        future = asyncio.ensure_future(self._gather_context(req, head, budget, count, deadline))
-        self._line_context = (key, future)
-        return future
-
-    async def _gather_context(
-        self,
-        req: CompletionRequest,
-        prefix: str,
-        budget: int,
-        count: CountTokens,
-        deadline_s: float,
-    ) -> tuple[list[ContextSection], list[str]]:
-        sections = self.recent_edits.sections(self.read_document, req.uri, req.line)
-        if not self.context_sources:
-            return sections, []
-        query = ContextQuery(
-            req.uri, req.path, req.language, req.text, req.line, prefix, budget, count
-        )
-        loop = asyncio.get_running_loop()
-        futures = {
-            name: loop.run_in_executor(None, source, query) for name, source in self.context_sources
-        }
-        _done, pending = await asyncio.wait(futures.values(), timeout=deadline_s)
-        dropped: list[str] = []
-        for name, fut in futures.items():
-            if fut in pending:
-                dropped.append(name)
-                fut.cancel()
-                continue
-            try:
-                sections.extend(fut.result())
-            except Exception:
-                log.exception("context source %s failed", name)
-                dropped.append(name)
-        return sections, dropped
-
     async def _generate(
         self, name: str, start: Callable[[ModelProvider], Any], *, single_line: bool, chat: bool
     ) -> str:
@@ -557,39 +370,6 @@ class CompletionService:
         return Suggestion(uuid.uuid4().hex[:12], text, req.line, req.column)
 
 
-_PROSE_OPENERS = (
-    "the ",
-    "this ",
-    "here ",
-    "here's",
-    "sure",
-    "i ",
-    "i'm",
-    "it ",
-    "there ",
-    "you ",
-    "note",
-    "your ",
-    "no ",
-    "yes",
-    "as an",
-    "to ",
-)
-
-
-def looks_like_prose(text: str) -> bool:
-    """An instruct model explaining instead of coding ("The code is already complete.")."""
-    first = text.strip().split("\n", 1)[0].strip()
-    if not first:
-        return False
-    lowered = first.lower()
-    if not lowered.startswith(_PROSE_OPENERS):
-        return False
-    words = first.split()
-    code_marks = sum(first.count(c) for c in "()[]{}=:;<>\"'")
-    return len(words) >= 3 and code_marks == 0
-
-
 def _has_complete_line(text: str, chat: bool) -> bool:
     """True once ``text`` holds a finished first line of code (fence lines do not count)."""
     lines = text.split("\n")[:-1]
@@ -603,30 +383,3 @@ def _has_complete_line(text: str, chat: bool) -> bool:
 
 def _section_text(section: ContextSection) -> str:
     return section.text if section.text.endswith("\n") else section.text + "\n"
-
-
-def _snap_prefix_start(prefix: str, cursor_line: int) -> str:
-    """Drop a few more lines from the top so the first line is on a fixed grid."""
-    kept_lines = prefix.count("\n")
-    first = cursor_line - kept_lines
-    if first <= 0:
-        return prefix
-    snapped = -(-first // PREFIX_START_GRID) * PREFIX_START_GRID
-    drop = snapped - first
-    if drop <= 0 or drop >= kept_lines:
-        return prefix
-    cut = 0
-    for _ in range(drop):
-        cut = prefix.index("\n", cut) + 1
-    return prefix[cut:]
-
-
-def _trim_for_budget(prefix: str, suffix: str, budget: int) -> tuple[str, str]:
-    """Cut the document to a generous window first, so token counting stays cheap."""
-    limit = budget * 8
-    head = prefix[-limit:] if len(prefix) > limit else prefix
-    if len(prefix) > limit:
-        newline = head.find("\n")
-        head = head[newline + 1 :] if newline != -1 else head
-    tail = suffix[:limit]
-    return head, tail

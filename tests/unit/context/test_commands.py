@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 
-from quill.context import assemble
 from quill.context.commands import (
     default_column,
     find_workspace_root,
@@ -24,7 +23,6 @@ def project(tmp_path: Path) -> Path:
     root = tmp_path / "pyproj"
     shutil.copytree(FIXTURES / "pyproj", root)
     (root / ".git").mkdir()
-    assemble.clear_caches()
     return root
 
 

@@ -13,8 +13,11 @@ from quill.context.scope import (
     element_annotation,
     infer_scope,
     return_annotation,
+    trees_of,
 )
+from quill.index.live import LiveDocuments
 from quill.index.service import WorkspaceIndex
+from quill.index.trees import TreeCache
 
 from .helpers import CANVAS, index_copy
 
@@ -265,3 +268,25 @@ def test_return_annotation_of_a_header_broken_over_lines(py_index: WorkspaceInde
     info = scope_at(py_index, "app/main.py", text, 7, 4)
     assert info.variables["built"] == ("Layout",)
     assert paths(info, "Layout") == ["app/geometry/layout.py"]
+
+
+def test_buffers_are_parsed_through_one_tree_cache(py_index: WorkspaceIndex) -> None:
+    """Scope inference parses through the tree cache it is given (by default the index's,
+    the one its live documents use): the next version of a buffer is parsed incrementally,
+    and a text the index already parsed is not parsed again."""
+    assert trees_of(py_index) is trees_of(py_index)
+    text = canvas(py_index)
+    line = line_of(text, "self.layout.update_dimensions") + 1
+    trees = TreeCache()
+    first = infer_scope(py_index, CANVAS, text, None, line, 8, trees=trees)
+    assert CANVAS in trees and (trees.full_parses, trees.incremental_parses) == (1, 0)
+    edited = text.replace("        square = unit_square()\n", "        sq = unit_square()\n", 1)
+    again = infer_scope(py_index, CANVAS, edited, None, line, 8, trees=trees)
+    assert (trees.full_parses, trees.incremental_parses) == (1, 1)
+    assert again.variables == infer_scope(py_index, CANVAS, edited, None, line, 8).variables
+    assert first.variables["self.layout"] == again.variables["self.layout"] == ("Layout",)
+    live = LiveDocuments(trees=trees)  # the index's re-tagging, sharing the cache
+    assert live.update(CANVAS, "python", (edited + "\n").encode()) is not None
+    parses = trees.incremental_parses
+    infer_scope(py_index, CANVAS, edited + "\n", None, line, 8, trees=trees)
+    assert trees.incremental_parses == parses

@@ -10,6 +10,7 @@ import tree_sitter
 from quill.index.languages import get_tags_query, language_for_path
 from quill.index.live import LiveDocuments
 from quill.index.tags import RawFileTags, _collect, count_lines, extract_raw, unpack_refs
+from quill.index.trees import TreeCache
 
 from .conftest import FIXTURES
 
@@ -47,6 +48,13 @@ def from_scratch_on_same_tree(live: LiveDocuments, language: str, source: bytes)
     return _collect(source, language, matches, count_lines(source), tree.root_node.has_error)
 
 
+def random_edit(rng: random.Random, text: bytes) -> bytes:
+    pos = rng.randrange(len(text) + 1)
+    if rng.random() < 0.6:
+        return text[:pos] + rng.choice(SNIPPETS) + text[pos:]
+    return text[:pos] + text[pos + rng.randrange(1, 30) :]
+
+
 @pytest.mark.parametrize(
     "fixture", ["sample.py", "sample.ts", "sample.js", "sample.go", "sample.c", "Sample.java"]
 )
@@ -64,11 +72,7 @@ def test_random_edits_match_a_full_extraction(fixture: str) -> None:
         if step % 3 == 2:
             new = original  # undo back to a clean state now and then
         else:
-            pos = rng.randrange(len(text) + 1)
-            if rng.random() < 0.6:
-                new = text[:pos] + rng.choice(SNIPPETS) + text[pos:]
-            else:
-                new = text[:pos] + text[pos + rng.randrange(1, 30) :]
+            new = random_edit(rng, text)
         got = live.update("doc", language, new)
         assert got is not None
         # The splice equals a full query over the same (incrementally parsed) tree ...
@@ -81,6 +85,52 @@ def test_random_edits_match_a_full_extraction(fixture: str) -> None:
         text = new
     assert live.incremental_updates > 50
     assert clean_checks > 0
+
+
+@pytest.mark.parametrize("fixture", ["sample.py", "sample.ts"])
+def test_one_tree_cache_shared_with_another_consumer(fixture: str) -> None:
+    """Re-tagging and scope inference use one tree cache: each text is parsed once, and the
+    tags stay exact when the other consumer parsed newer texts first (a completion runs
+    before the debounced index update)."""
+    path = FIXTURES / fixture
+    language = language_for_path(path)
+    assert language is not None
+    text = path.read_bytes() * 3
+    trees = TreeCache()
+    live = LiveDocuments(trees=trees)
+    live.update("doc", language, text)
+    rng = random.Random(fixture)
+    for _ in range(40):
+        new = random_edit(rng, text)
+        roll = rng.random()
+        if roll < 0.3:
+            assert trees.parse("doc", language, new) is not None  # the same text, first
+        elif roll < 0.6:
+            skipped = random_edit(rng, text)  # a version the index never sees
+            assert trees.parse("doc", language, skipped) is not None
+            new = random_edit(rng, skipped)
+            trees.parse("doc", language, new)
+        got = live.update("doc", language, new)
+        assert got is not None
+        assert comparable(got) == comparable(from_scratch_on_same_tree(live, language, new))
+        fresh = extract_raw(new, language)
+        if not fresh.has_error:
+            assert comparable(got) == comparable(fresh)
+        text = new
+    assert live.full_updates == 1
+
+
+def test_in_order_each_text_is_parsed_once() -> None:
+    trees = TreeCache()
+    live = LiveDocuments(trees=trees)
+    source = b"class A:\n    def f(self):\n        return 1\n"
+    live.update("a.py", "python", source)
+    for step in range(5):
+        source += b"def g%d():\n    pass\n" % step
+        assert live.update("a.py", "python", source) is not None
+        assert trees.parse("a.py", "python", source) is live._docs["a.py"].tree  # scope inference
+    assert (trees.full_parses, trees.incremental_parses) == (1, 5)
+    assert live.trees is trees and LiveDocuments().trees is not trees
 
 
 def test_typing_a_definition_then_renaming_its_class() -> None:
