@@ -132,12 +132,7 @@ class ContextAssembler:
         return resolver
 
     def _new_resolver(self) -> ImportResolver:
-        if self._read_text is None:
-            return ImportResolver(self.index)
-        try:
-            return ImportResolver(self.index, read_text=self._read_text)  # type: ignore[call-arg]
-        except TypeError:  # a resolver that reads the disk only
-            return ImportResolver(self.index)
+        return ImportResolver(self.index, read_text=self._read_text)
 
     def assemble(
         self,

@@ -238,7 +238,7 @@ class WorkspaceTypes:
             kind, _p, found = self.resolver.python_member(context, name, set())
             return list(found) if kind == "name" else []
         if language in JS_FAMILY:
-            member = self.resolver._js_member(context, name, set())
+            member = self.resolver.js_member(context, name, set())
             return member[1] if member is not None else []
         directory = _folder(context)
         return [

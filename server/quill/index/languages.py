@@ -39,6 +39,7 @@ __all__ = [
     "LexicalSyntax",
     "builtin_names",
     "comment_syntax",
+    "definition_kinds",
     "get_language",
     "get_parser",
     "get_tags_query",
@@ -98,6 +99,8 @@ class LanguageSpec:
     file_is_module: bool
     builtins: frozenset[str] = frozenset()
     language_ids: tuple[str, ...] = ()
+    #: syntax node types of definitions (what code actions work on) -> what menus call them
+    definitions: Mapping[str, str] = field(default_factory=dict)
     lexical: LexicalSyntax = field(default_factory=LexicalSyntax)
     """Comment and string syntax, with the ``lexical`` family's keys applied."""
 
@@ -233,6 +236,7 @@ def language_specs() -> Mapping[str, LanguageSpec]:
                 file_is_module=bool(entry.get("file_is_module", False)),
                 builtins=frozenset(str(n) for n in entry.get("builtins", ())),
                 language_ids=tuple(str(i) for i in entry.get("language_ids", (name,))),
+                definitions={str(k): str(v) for k, v in entry.get("definitions", {}).items()},
                 lexical=_parse_lexical(repr(name), entry),
             )
         except (KeyError, TypeError, AttributeError):
@@ -418,6 +422,13 @@ def get_parser(language: str) -> tree_sitter.Parser | None:
         parser = tree_sitter.Parser(lang)
         parsers[language] = parser
     return parser
+
+
+def definition_kinds(language: str | None) -> Mapping[str, str]:
+    """Syntax node types of definitions in ``language`` and what to call them (empty when
+    unknown)."""
+    spec = language_specs().get(language or "")
+    return spec.definitions if spec is not None else {}
 
 
 def builtin_names(language: str) -> frozenset[str]:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import logging
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
-from quill.context.imports import ResolvedImport, resolve_imports
+from quill.context.imports import ImportResolver, ResolvedImport, resolve_imports
 from quill.index.service import WorkspaceIndex
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "context"
@@ -79,7 +79,7 @@ def test_python_import_kinds(py_index: WorkspaceIndex) -> None:
 def test_python_modules_outside_the_workspace_and_missing_names(
     py_index: WorkspaceIndex, caplog: pytest.LogCaptureFixture
 ) -> None:
-    with caplog.at_level(logging.DEBUG, logger="quill.context.imports"):
+    with caplog.at_level(logging.DEBUG, logger="quill.context"):
         imports = by_name(resolve_imports(py_index, "app/render/canvas.py"))
     os_import = imports["os"]
     assert (os_import.kind, os_import.module_path, os_import.definitions) == ("module", None, [])
@@ -203,3 +203,128 @@ def test_go_package_import(tmp_path: Path) -> None:
     assert (geom.kind, geom.module_path) == ("module", "geom")
     assert [d.name for d in geom.definitions] == ["Point", "NewPoint"]  # exported only
     assert imports["fmt"].module_path is None
+
+
+# ---------------------------------------------------------------------- open editor buffers
+
+
+def write_project(root: Path, files: dict[str, str]) -> None:
+    for rel, text in files.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text)
+
+
+def buffers(
+    open_files: dict[str, str], asked: list[str] | None = None
+) -> Callable[[str], str | None]:
+    """A ``read_text`` over the given open buffers (workspace-relative path → text)."""
+
+    def read_text(rel: str) -> str | None:
+        if asked is not None:
+            asked.append(rel)
+        return open_files.get(rel)
+
+    return read_text
+
+
+def test_an_open_init_buffer_is_read_before_the_disk(tmp_path: Path) -> None:
+    root = tmp_path / "proj"
+    write_project(
+        root,
+        {
+            "pkg/__init__.py": "from .a import alpha\n",
+            "pkg/a.py": "def alpha() -> int:\n    return 1\n",
+            "pkg/b.py": "def beta() -> int:\n    return 2\n",
+            "main.py": "from pkg import alpha, beta\nimport pkg\n",
+        },
+    )
+    edited = "from .b import beta\n"  # unsaved: the package now re-exports beta instead
+    with open_index(root, tmp_path / "cache") as index:
+        on_disk = by_name(ImportResolver(index).resolve_file("main.py"))
+        asked: list[str] = []
+        resolver = ImportResolver(index, read_text=buffers({"pkg/__init__.py": edited}, asked))
+        in_buffer = by_name(resolver.resolve_file("main.py"))
+
+    assert where(on_disk["alpha"]) == [("pkg/a.py", "alpha", "function")]
+    assert on_disk["beta"].definitions == []
+    assert [d.name for d in on_disk["pkg"].definitions] == ["alpha"]
+
+    assert in_buffer["alpha"].definitions == []
+    assert where(in_buffer["beta"]) == [("pkg/b.py", "beta", "function")]
+    assert [d.name for d in in_buffer["pkg"].definitions] == ["beta"]
+    assert "pkg/__init__.py" in asked
+
+
+def test_an_open_buffer_equal_to_the_disk_and_closed_files_read_the_disk(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = tmp_path / "proj"
+    files = {
+        "pkg/__init__.py": "from .a import alpha\n",
+        "pkg/a.py": "def alpha() -> int:\n    return 1\n",
+        "main.py": "from pkg import alpha\n",
+    }
+    write_project(root, files)
+
+    def no_parse(*args: object) -> None:
+        raise AssertionError("an unmodified buffer is parsed again")
+
+    with open_index(root, tmp_path / "cache") as index:
+        monkeypatch.setattr("quill.context.imports_workspace.extract_raw", no_parse)
+        resolver = ImportResolver(index, read_text=buffers({"pkg/a.py": files["pkg/a.py"]}))
+        imports = by_name(resolver.resolve_file("main.py"))
+        assert resolver.text_of("pkg/__init__.py") == files["pkg/__init__.py"]
+    assert where(imports["alpha"]) == [("pkg/a.py", "alpha", "function")]
+
+
+def test_the_text_passed_for_the_resolved_file_wins_over_its_buffer(tmp_path: Path) -> None:
+    root = tmp_path / "web"
+    write_project(
+        root,
+        {
+            "lib.ts": "export default class Thing {}\n",
+            "app.ts": 'import Widget from "./lib";\n',
+        },
+    )
+    with open_index(root, tmp_path / "cache") as index:
+        resolver = ImportResolver(index, read_text=buffers({"app.ts": "// stale\n"}))
+        imports = by_name(resolver.resolve_file("app.ts", text='import Widget from "./lib";\n'))
+    # A default import, as the passed text says (read as the buffer, it would be a named one).
+    assert where(imports["Widget"]) == [("lib.ts", "Thing", "class")]
+
+
+def test_tsconfig_and_barrel_buffers_are_read_before_the_disk(tmp_path: Path) -> None:
+    root = tmp_path / "web"
+    write_project(
+        root,
+        {
+            "tsconfig.json": '{"compilerOptions": {"baseUrl": ".", "paths": {"@x/*": ["old/*"]}}}',
+            "old/util.ts": "export function oldHelper(): void {}\n",
+            "new/util.ts": "export function newHelper(): void {}\n",
+            "lib/a.ts": "export function fromA(): void {}\n",
+            "lib/b.ts": "export function fromB(): void {}\n",
+            "lib/index.ts": 'export * from "./a";\n',
+            "app.ts": 'import { newHelper } from "@x/util";\nimport { fromB } from "./lib";\n',
+        },
+    )
+    open_files = {
+        "tsconfig.json": '{"compilerOptions": {"baseUrl": ".", "paths": {"@x/*": ["new/*"]}}}',
+        "lib/index.ts": 'export * from "./a";\nexport * from "./b";\n',
+    }
+    with open_index(root, tmp_path / "cache") as index:
+        on_disk = by_name(resolve_imports(index, "app.ts"))
+        in_buffer = by_name(resolve_imports(index, "app.ts", read_text=buffers(open_files)))
+    assert on_disk["newHelper"].module_path == "old/util.ts"
+    assert on_disk["newHelper"].definitions == []
+    assert on_disk["fromB"].definitions == []
+    assert where(in_buffer["newHelper"]) == [("new/util.ts", "newHelper", "function")]
+    assert where(in_buffer["fromB"]) == [("lib/b.ts", "fromB", "function")]
+
+
+def test_a_go_mod_buffer_is_read_before_the_disk(tmp_path: Path) -> None:
+    shutil.copytree(FIXTURES / "goproj", tmp_path / "goproj")
+    renamed = "module example.com/renamed\n\ngo 1.22\n"
+    with open_index(tmp_path / "goproj", tmp_path / "cache") as index:
+        imports = by_name(resolve_imports(index, "main.go", read_text=buffers({"go.mod": renamed})))
+    # main.go imports example.com/shapes/geom, which the edited go.mod no longer declares.
+    assert imports["g"].module_path is None
