@@ -23,6 +23,7 @@ from quill.context.budget import file_window
 from quill.context.prompt import question_messages
 from quill.index.records import IndexStats
 from quill.index.service import WorkspaceIndex
+from quill.index.trees import TreeCache
 from quill.models.base import ChatMessage, GenerationOptions, ModelHealth
 from quill.models.errors import ModelRequestRejected
 from quill.models.router import ModelRouter, RoutedStream
@@ -119,6 +120,8 @@ class Quill:
         self._status_listeners: list[Callable[[Status], None]] = []
         self._last_status: Status | None = None
         self._busy = 0
+        #: the one incremental tree cache of editor buffers (index, scope inference, the gate)
+        self.trees = TreeCache()
         self.index: WorkspaceIndex | None = None
         #: context for cursor positions in ``index`` (made with it)
         self.context: ContextAssembler | None = None
@@ -137,6 +140,7 @@ class Quill:
             ],
             read_document=buffers.text if buffers is not None else None,
             parser_for=_parser_for,
+            trees=self.trees,
         )
 
     @property
@@ -334,6 +338,7 @@ class Quill:
                 cache,
                 max_file_bytes=options.max_file_bytes,
                 extra_excludes=options.exclude,
+                trees=self.trees,
             )
 
         index = await loop.run_in_executor(self._index_writer, open_index)

@@ -30,6 +30,7 @@ from quill.config import CompletionSettings
 from quill.context.budget import cut_prefix_suffix, fit_sections, rough_window, snap_to_line_grid
 from quill.context.prompt import completion_prompt, prompt_mode_for
 from quill.context.sections import ContextQuery, ContextSection, ContextSource
+from quill.index.trees import TreeCache
 from quill.models.base import GenerationOptions, ModelProvider
 from quill.models.errors import ModelError
 from quill.models.router import ModelRouter
@@ -65,6 +66,7 @@ class CompletionRequest:
     language: str | None = None  # tree-sitter language name (python, tsx, ...)
     path: str | None = None  # workspace-relative path, for the prompt
     invoked: bool = False  # asked for explicitly: no debounce
+    workspace_path: str | None = None  # workspace-relative; None outside the workspace
 
 
 @dataclass
@@ -99,6 +101,7 @@ class CompletionService:
         context_sources: Sequence[tuple[str, ContextSource]] = (),
         read_document: Callable[[str], str | None] | None = None,
         parser_for: Callable[[str], Any] | None = None,
+        trees: TreeCache | None = None,
         context_deadline_s: float = 0.02,
     ) -> None:
         self._router = router
@@ -106,6 +109,7 @@ class CompletionService:
         self.context_sources: list[tuple[str, ContextSource]] = list(context_sources)
         self.read_document = read_document or (lambda uri: None)
         self.parser_for = parser_for
+        self.trees = trees
         self.context_deadline_s = context_deadline_s
         self.cache = CompletionCache()
         self.debouncer = AdaptiveDebouncer()
@@ -337,6 +341,15 @@ class CompletionService:
             pass
 
     def _gate(self, req: CompletionRequest, lines: list[str]) -> Any:
+        if self.trees is not None and req.workspace_path and req.language:
+            # The one tree cache: the buffer's tree, re-parsed incrementally since the last
+            # keystroke (and shared with the index's live updates and scope inference).
+            try:
+                tree = self.trees.parse(req.workspace_path, req.language, req.text.encode())
+            except Exception:  # a parser failure only costs the lexical fallback
+                log.debug("gate parse failed", exc_info=True)
+                tree = None
+            return decide(req.text, req.line, req.column, tree=tree, language=req.language)
         start = max(0, req.line - GATE_WINDOW_ABOVE)
         window = lines[start : req.line + GATE_WINDOW_BELOW + 1]
         text = "\n".join(window)

@@ -162,10 +162,7 @@ def infer_scope(
 
 
 def trees_of(index: WorkspaceIndex) -> TreeCache:
-    """The index's tree cache, the one its live documents use (a fresh one for an index
-    that has none: every parse is then a full one)."""
-    for owner in (index, getattr(index, "_live", None)):
-        trees = getattr(owner, "trees", None)
-        if isinstance(trees, TreeCache):
-            return trees
-    return TreeCache()
+    """The index's tree cache, the one its live documents use (a fresh one for a stand-in
+    index that has none: every parse is then a full one)."""
+    trees = getattr(index, "trees", None)
+    return trees if isinstance(trees, TreeCache) else TreeCache()

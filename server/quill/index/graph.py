@@ -14,18 +14,20 @@ for ``i``), and names defined in more than :data:`MAX_DEFINERS` files are not li
 
 The edges are kept in memory and updated incrementally: when one file changes, only its own
 out-edges and the edges of identifiers whose set of defining files changed are recomputed,
-so re-ranking never rescans the workspace. PageRank is a plain power iteration (pure Python)
-with the personalization vector used for teleports and for dangling nodes, iterated until the
-L1 change falls below ``tol * N``; it starts from the previous solution, which makes
-re-ranking after a small change converge in a few steps.
+so re-ranking never rescans the workspace. PageRank (:mod:`quill.index.pagerank`) is a plain
+power iteration with the personalization vector used for teleports and for dangling nodes; it
+starts from the previous solution, which makes re-ranking after a small change converge in a
+few steps.
 """
 
 from __future__ import annotations
 
 import heapq
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
+
+from quill.index.pagerank import personalized_pagerank
 
 __all__ = [
     "MAX_DEFINERS",
@@ -104,26 +106,8 @@ class RefGraph:
         if self._out is not None:
             for name in changed:
                 self._apply_ident(name, -1.0, skip=fid)
-        for name in old_defs:
-            if name not in defs:
-                self._drop(self.definers, name, fid)
-        for name in old_refs:
-            if name not in refs:
-                self._drop(self.referencers, name, fid)
-        if defs:
-            for name, n in defs.items():
-                if old_defs.get(name) != n:
-                    self.definers.setdefault(name, {})[fid] = n
-            self.file_defs[fid] = dict(defs)
-        else:
-            self.file_defs.pop(fid, None)
-        if refs:
-            for name, n in refs.items():
-                if old_refs.get(name) != n:
-                    self.referencers.setdefault(name, {})[fid] = n
-            self.file_refs[fid] = dict(refs)
-        else:
-            self.file_refs.pop(fid, None)
+        _replace_counts(self.definers, self.file_defs, fid, old_defs, defs)
+        _replace_counts(self.referencers, self.file_refs, fid, old_refs, refs)
         if self._out is not None:
             for name in changed:
                 self._apply_ident(name, 1.0, skip=fid)
@@ -140,14 +124,6 @@ class RefGraph:
             self._out_weight.pop(fid, None)
         self._last_rank.pop(fid, None)
         self._ignore.pop(fid, None)
-
-    @staticmethod
-    def _drop(index: dict[str, dict[int, int]], name: str, fid: int) -> None:
-        files = index.get(name)
-        if files is not None:
-            files.pop(fid, None)
-            if not files:
-                del index[name]
 
     def nodes(self) -> set[int]:
         return set(self.file_defs) | set(self.file_refs)
@@ -167,18 +143,62 @@ class RefGraph:
             return None
         return definers, self.multiplier(name) / len(definers)
 
+    def _links_through(
+        self, name: str
+    ) -> tuple[dict[int, int], float, list[tuple[int, int]]] | None:
+        """When ``name`` links files: its definers, m(i)/k(i), and the (file, reference count)
+        of every referencer that gets edges through it (it does not define ``name`` itself
+        and does not count it among its language's built-ins)."""
+        contrib = self._contributions(name)
+        referencers = self.referencers.get(name)
+        if contrib is None or not referencers:
+            return None
+        definers, per = contrib
+        ignore = self._ignore
+        users = [
+            (r, n)
+            for r, n in referencers.items()
+            if r not in definers and name not in ignore.get(r, ())
+        ]
+        return definers, per, users
+
+    def _links_from(self, fid: int) -> Iterator[tuple[str, int, dict[int, int], float]]:
+        """(identifier, reference count, its definers, m(i)/k(i)) for every reference of file
+        ``fid`` that makes edges: the out-edges of ``fid`` before weighting."""
+        # The hot loop of graph building and of definition scores: what
+        # :meth:`_contributions` does, inlined.
+        definers_of = self.definers.get
+        mult = self._mult
+        ignore = self._ignore.get(fid, frozenset())
+        for name, n in self.file_refs.get(fid, {}).items():
+            if name in ignore:
+                continue
+            definers = definers_of(name)
+            if not definers or fid in definers or len(definers) > MAX_DEFINERS:
+                continue
+            m = mult.get(name)
+            if m is None:
+                m = self.multiplier(name)
+            yield name, n, definers, m / len(definers)
+
+    def _weight(self, fid: int, extra: Mapping[int, Mapping[int, float]]) -> float:
+        """The total weight of file ``fid``'s out-edges, mention edges included."""
+        w = self._out_weight.get(fid, 0.0)
+        e = extra.get(fid)
+        if e:
+            w += sum(e.values())
+        return w
+
     def _apply_ident(self, name: str, sign: float, skip: int) -> None:
         """Add (sign=1) or remove (sign=-1) identifier ``name``'s edges from its referencers,
         except ``skip`` (whose out-edges are rebuilt separately)."""
         assert self._out is not None
-        contrib = self._contributions(name)
-        referencers = self.referencers.get(name)
-        if contrib is None or not referencers:
+        links = self._links_through(name)
+        if links is None:
             return
-        definers, per = contrib
-        ignore = self._ignore
-        for r, n in referencers.items():
-            if r == skip or r in definers or name in ignore.get(r, ()):
+        definers, per, users = links
+        for r, n in users:
+            if r == skip:
                 continue
             w = sign * per * math.sqrt(n)
             out = self._out.setdefault(r, {})
@@ -197,17 +217,7 @@ class RefGraph:
     def _rebuild_out(self, fid: int) -> None:
         assert self._out is not None
         out: dict[int, float] = {}
-        contributions = self._contributions
-        ignore = self._ignore.get(fid, frozenset())
-        for name, n in self.file_refs.get(fid, {}).items():
-            if name in ignore:
-                continue
-            contrib = contributions(name)
-            if contrib is None:
-                continue
-            definers, per = contrib
-            if fid in definers:
-                continue
+        for _name, n, definers, per in self._links_from(fid):
             w = per * math.sqrt(n)
             for d in definers:
                 out[d] = out.get(d, 0.0) + w
@@ -238,14 +248,11 @@ class RefGraph:
         """Extra weight (xMENTION_BOOST in total) for edges through mentioned identifiers."""
         extra: dict[int, dict[int, float]] = {}
         for name in mentioned:
-            contrib = self._contributions(name)
-            referencers = self.referencers.get(name)
-            if contrib is None or not referencers:
+            links = self._links_through(name)
+            if links is None:
                 continue
-            definers, per = contrib
-            for r, n in referencers.items():
-                if r in definers or name in self._ignore.get(r, ()):
-                    continue
+            definers, per, users = links
+            for r, n in users:
                 w = (MENTION_BOOST - 1.0) * per * math.sqrt(n)
                 out = extra.setdefault(r, {})
                 for d in definers:
@@ -268,76 +275,23 @@ class RefGraph:
         self.ensure_edges()
         assert self._out is not None
         nodes = self.nodes()
-        n = len(nodes)
-        if n == 0:
+        if not nodes:
             return {}
-        pers = {f: w for f, w in personalization.items() if f in nodes and w > 0}
-        total = sum(pers.values())
-        if total <= 0:
-            pers = dict.fromkeys(nodes, 1.0 / n)
-        else:
-            pers = {f: w / total for f, w in pers.items()}
         extra = self._mention_edges(mentioned_set)
-        out_all = self._out
-        out_weight = self._out_weight
-        weights: dict[int, float] = {}
-        for r in nodes:
-            w = out_weight.get(r, 0.0)
-            e = extra.get(r)
-            if e:
-                w += sum(e.values())
-            weights[r] = w
-
-        last = self._last_rank
-        start_total = sum(last.get(f, 0.0) for f in nodes)
-        if start_total > 0.5:
-            rank = {f: last.get(f, 0.0) / start_total for f in nodes}
-        else:
-            rank = dict(pers) if len(pers) == n else {f: pers.get(f, 0.0) for f in nodes}
-        alpha = DAMPING
-        for _ in range(max_iter):
-            new = dict.fromkeys(nodes, 0.0)
-            dangling = 0.0
-            for r, rr in rank.items():
-                if rr == 0.0:
-                    continue
-                w = weights[r]
-                if w <= 0.0:
-                    dangling += rr
-                    continue
-                f = alpha * rr / w
-                out = out_all.get(r)
-                if out:
-                    for d, ew in out.items():
-                        new[d] += f * ew
-                e = extra.get(r)
-                if e:
-                    for d, ew in e.items():
-                        new[d] += f * ew
-            base = alpha * dangling + (1.0 - alpha)
-            for f, p in pers.items():
-                new[f] += base * p
-            err = 0.0
-            for f, v in new.items():
-                err += abs(v - rank[f])
-            rank = new
-            if err < tol * n:
-                break
+        rank = personalized_pagerank(
+            nodes,
+            self._out,
+            extra,
+            {r: self._weight(r, extra) for r in nodes},
+            personalization,
+            self._last_rank,
+            damping=DAMPING,
+            tol=tol,
+            max_iter=max_iter,
+        )
         self._last_rank = rank
         self._rank_cache = (key, rank)
         return rank
-
-    def rank_definitions(
-        self,
-        ranks: Mapping[int, float],
-        mentioned: Iterable[str] = (),
-        exclude_files: Iterable[int] = (),
-        focus_files: Iterable[int] = (),
-        limit: int | None = None,
-    ) -> list[RankedDefinition]:
-        """:meth:`definition_scores`, best first, at most ``limit``."""
-        scores = self.definition_scores(ranks, mentioned, exclude_files, focus_files)
-        return top_definitions(scores, limit)
 
     def definition_scores(
         self,
@@ -362,34 +316,20 @@ class RefGraph:
         excluded = set(exclude_files)
         focus = set(focus_files)
         floor = 0.01 / max(1, len(ranks))
-        out_weight = self._out_weight
         extra = self._mention_edges(mentioned_set) if mentioned_set else {}
-        contributions = self._contributions
         sqrt = math.sqrt
         # Identifier flow: sum over referencers first (independent of the definer).
         flow: dict[str, float] = {}
         for r, rr in ranks.items():
             if rr <= floor:
                 continue
-            w = out_weight.get(r, 0.0)
-            e = extra.get(r)
-            if e:
-                w += sum(e.values())
+            w = self._weight(r, extra)
             if w <= 0.0:
                 continue
             f = rr / w
             if r in focus:
                 f *= FOCUS_FLOW_BOOST
-            ignore = self._ignore.get(r, frozenset())
-            for name, n in self.file_refs.get(r, {}).items():
-                if name in ignore:
-                    continue
-                contrib = contributions(name)
-                if contrib is None:
-                    continue
-                definers, per = contrib
-                if r in definers:
-                    continue
+            for name, n, _definers, per in self._links_from(r):
                 if name in mentioned_set:
                     per *= MENTION_BOOST
                 flow[name] = flow.get(name, 0.0) + f * per * sqrt(n)
@@ -428,3 +368,28 @@ def top_definitions(
 def _score_order(item: tuple[tuple[int, str], float]) -> tuple[float, int, str]:
     (fid, name), score = item
     return (-score, fid, name)
+
+
+def _replace_counts(
+    by_name: dict[str, dict[int, int]],
+    by_file: dict[int, dict[str, int]],
+    fid: int,
+    old: Mapping[str, int],
+    new: Mapping[str, int],
+) -> None:
+    """Make one side of the graph (definitions or references) say that file ``fid`` now has
+    ``new`` (name -> count) where it had ``old``: both the per-name and the per-file index."""
+    for name in old:
+        if name not in new:
+            files = by_name.get(name)
+            if files is not None:
+                files.pop(fid, None)
+                if not files:
+                    del by_name[name]
+    for name, n in new.items():
+        if old.get(name) != n:
+            by_name.setdefault(name, {})[fid] = n
+    if new:
+        by_file[fid] = dict(new)
+    else:
+        by_file.pop(fid, None)

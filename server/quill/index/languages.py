@@ -40,6 +40,7 @@ __all__ = [
     "builtin_names",
     "comment_syntax",
     "definition_kinds",
+    "docstring_style",
     "get_language",
     "get_parser",
     "get_tags_query",
@@ -101,6 +102,8 @@ class LanguageSpec:
     language_ids: tuple[str, ...] = ()
     #: syntax node types of definitions (what code actions work on) -> what menus call them
     definitions: Mapping[str, str] = field(default_factory=dict)
+    #: how the language documents a definition ("a PEP 257 docstring ...")
+    docstring: str = "a documentation comment"
     lexical: LexicalSyntax = field(default_factory=LexicalSyntax)
     """Comment and string syntax, with the ``lexical`` family's keys applied."""
 
@@ -237,6 +240,7 @@ def language_specs() -> Mapping[str, LanguageSpec]:
                 builtins=frozenset(str(n) for n in entry.get("builtins", ())),
                 language_ids=tuple(str(i) for i in entry.get("language_ids", (name,))),
                 definitions={str(k): str(v) for k, v in entry.get("definitions", {}).items()},
+                docstring=str(entry.get("docstring", "a documentation comment")),
                 lexical=_parse_lexical(repr(name), entry),
             )
         except (KeyError, TypeError, AttributeError):
@@ -429,6 +433,12 @@ def definition_kinds(language: str | None) -> Mapping[str, str]:
     unknown)."""
     spec = language_specs().get(language or "")
     return spec.definitions if spec is not None else {}
+
+
+def docstring_style(language: str | None) -> str:
+    """How ``language`` documents a definition, in words for a prompt."""
+    spec = language_specs().get(language or "")
+    return spec.docstring if spec is not None else "a documentation comment"
 
 
 def builtin_names(language: str) -> frozenset[str]:

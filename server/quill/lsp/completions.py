@@ -75,6 +75,7 @@ def register_completion_features(server: QuillLanguageServer) -> None:
             language=language_of(snap),
             path=snap.display_path(),
             invoked=invoked,
+            workspace_path=snap.rel,
         )
 
     def is_current(ls: QuillLanguageServer, req: CompletionRequest) -> bool:

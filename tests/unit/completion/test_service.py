@@ -168,3 +168,19 @@ async def test_last_prompt_counts_redactions_and_what_was_sent(app: Quill) -> No
     assert report["redactions"] == 1
     assert PASSWORD not in str(report["prompt"]) and "[REDACTED]" in str(report["prompt"])
     assert report["sentTokens"] >= report["tokens"]["prefix"] > 0
+
+
+async def test_the_gate_parses_through_the_one_tree_cache(app: Quill) -> None:
+    service = app.completion
+    base = "import math\n\n\ndef circle_area(radius):\n    return math.pi * "
+    first = CompletionRequest(
+        "file:///w/shapes.py", base, 4, 27, 1, "python", "shapes.py", True, "shapes.py"
+    )
+    await service.complete(first)
+    assert "shapes.py" in app.trees and app.trees.full_parses == 1
+    edited = base.replace("import math", "import math  # circles")  # not type-through
+    second = CompletionRequest(
+        "file:///w/shapes.py", edited, 4, 27, 2, "python", "shapes.py", True, "shapes.py"
+    )
+    await service.complete(second)
+    assert app.trees.full_parses == 1 and app.trees.incremental_parses >= 1

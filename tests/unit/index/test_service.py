@@ -105,7 +105,7 @@ def test_builtin_calls_are_references_but_not_graph_edges(tmp_path: Path, cache_
     with WorkspaceIndex(root, cache_dir) as index:
         index.index_all()
         assert [r.path for r in index.references("len")] == ["b.py"]
-        graph = index._graph_locked()
+        graph = index._state.graph_locked()
         graph.ensure_edges()
         assert graph.edge_count() == 0
 
@@ -272,16 +272,16 @@ def test_file_deleted_while_indexing(
     root = tmp_path / "ws"
     write(root, "a.py", "def stays(): pass\n")
     write(root, "b.py", "def vanishes(): pass\n")
-    from quill.index import service
+    from quill.index import indexer
 
-    real_walk = service.walk_workspace
+    real_walk = indexer.walk_workspace
 
     def walk_then_delete(*args: object, **kwargs: object) -> object:
         result = real_walk(*args, **kwargs)  # type: ignore[arg-type]
         (root / "b.py").unlink()  # gone between the walk and the parse
         return result
 
-    monkeypatch.setattr(service, "walk_workspace", walk_then_delete)
+    monkeypatch.setattr(indexer, "walk_workspace", walk_then_delete)
     with WorkspaceIndex(root, cache_dir) as index:
         progress: list[tuple[int, int]] = []
         index.index_all(progress=lambda d, t: progress.append((d, t)))
