@@ -15,6 +15,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Protocol, TypeVar
 
+import platformdirs
+
+from quill.actions.service import ActionService
 from quill.chat.repetition import stop_on_repetition
 from quill.completion.service import CompletionService
 from quill.config import Feature, Settings
@@ -129,6 +132,9 @@ class Quill:
         self._index_reader = ThreadPoolExecutor(2, thread_name_prefix="quill-index-read")
         # One context source: imports resolved, types in scope, nearby names and the repo
         # map, ranked and rendered together (quill.context.assemble).
+        self.actions = ActionService(
+            lambda: self.router, lambda: self.settings.actions, self.question_context
+        )
         self.completion = CompletionService(
             lambda: self.router,
             lambda: self.settings.completion,
@@ -142,6 +148,15 @@ class Quill:
             parser_for=_parser_for,
             trees=self.trees,
         )
+
+    def explanations_dir(self) -> Path | None:
+        """Where explanations are written for the editor to show (the user cache)."""
+        folder = Path(platformdirs.user_cache_dir("quill")) / "explanations"
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError:
+            return None
+        return folder
 
     @property
     def workspace(self) -> Path | None:
@@ -283,13 +298,17 @@ class Quill:
         code = redact(file_window(file_text, line, max(budget, 64), counter))
         return question_messages(question, path=file_path or "untitled", code=code, context=context)
 
-    async def question_context(self, file_path: str | None, text: str, line: int | None) -> str:
+    async def question_context(
+        self, file_path: str | None, text: str, line: int | None, budget: int | None = None
+    ) -> str:
         """Definitions from other files that the code around ``line`` uses, rendered for a
-        prompt within a third of the chat context budget ("" without a workspace index)."""
+        prompt within ``budget`` tokens (default: a third of the chat context budget; "" without
+        a workspace index)."""
         assembler = self.context
         if assembler is None or not file_path or is_secret_file(file_path):
             return ""
-        budget = self.settings.chat.context_tokens // 3
+        if budget is None:
+            budget = self.settings.chat.context_tokens // 3
         at = line if line is not None else 0
         result = await self.index_call(
             lambda: assembler.assemble(

@@ -136,6 +136,25 @@ class ChatSettings(_Section):
     temperature: float = Field(0.2, ge=0, le=2, description="Sampling temperature for chat.")
 
 
+class ActionsSettings(_Section):
+    max_tokens: int = Field(
+        768, ge=1, le=32_768, description="Longest answer of a code action, in tokens."
+    )
+    context_tokens: int = Field(
+        1024,
+        ge=64,
+        le=1_048_576,
+        description="Token budget for the code and its context in a code action's prompt.",
+    )
+    temperature: float = Field(0.1, ge=0, le=2, description="Sampling temperature for actions.")
+    static_rules: bool = Field(
+        True, description="Report the static bug rules (no model) as diagnostics."
+    )
+    disabled_rules: list[str] = Field(
+        default_factory=list, description="Ids of static rules not to report."
+    )
+
+
 class IndexSettings(_Section):
     enabled: bool = Field(True, description="Index the workspace with tree-sitter.")
     max_file_bytes: int = Field(
@@ -170,6 +189,7 @@ class Settings(_Section):
     lsp: LspSettings = Field(default_factory=LspSettings)
     completion: CompletionSettings = Field(default_factory=CompletionSettings)
     chat: ChatSettings = Field(default_factory=ChatSettings)
+    actions: ActionsSettings = Field(default_factory=ActionsSettings)
     index: IndexSettings = Field(default_factory=IndexSettings)
     log_level: Literal["debug", "info", "warning", "error"] = Field(
         "info", description="Log level of the server log (stderr or `--log-file`)."

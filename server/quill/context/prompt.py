@@ -7,8 +7,9 @@ only, so text from the user's files can never inject into a template.
 
 * completions: llama.cpp ``/infill``, a model family's FIM template, or the chat hole filler
   for instruct-only models (:func:`completion_prompt`);
-* questions about code (``quill ask``, ``quill/ask`` and, later, chat and code actions):
-  :func:`question_messages`.
+* questions about code (``quill ask``, ``quill/ask`` and, later, chat):
+  :func:`question_messages`;
+* code actions (explain, refactor, docstring, tests, fix, review): :func:`action_messages`.
 """
 
 from __future__ import annotations
@@ -24,8 +25,10 @@ from quill.prompts.fim import FimTemplate, build_hole_filler_messages, select_fi
 from quill.prompts.placeholders import fill_placeholders
 
 __all__ = [
+    "ACTION_TEMPLATES",
     "CompletionPrompt",
     "PromptMode",
+    "action_messages",
     "completion_prompt",
     "describe_prompt_mode",
     "language_name",
@@ -148,6 +151,45 @@ def question_messages(
                 "question": question,
             },
         ).strip()
+    return [{"role": "system", "content": system}, {"role": "user", "content": user}]
+
+
+#: code actions and their template under ``prompts/actions``
+ACTION_TEMPLATES = frozenset({"explain", "refactor", "docstring", "tests", "fix", "review"})
+
+
+def action_messages(
+    action: str,
+    *,
+    code: str,
+    path: str | None,
+    language: str | None,
+    target: str,
+    context: str = "",
+    **values: str,
+) -> list[ChatMessage]:
+    """Chat messages for the code action ``action`` (one of :data:`ACTION_TEMPLATES`) on
+    ``code`` (the ``target``, e.g. "function area"), with ``context`` from other files and
+    the template's other placeholders in ``values``."""
+    if action not in ACTION_TEMPLATES:
+        raise ValueError(f"unknown code action {action!r}")
+    context_section = ""
+    if context.strip():
+        context_section = fill_placeholders(
+            read_prompt("actions/context.md"), {"context": context.rstrip("\n")}
+        )
+    user = fill_placeholders(
+        read_prompt(f"actions/{action}.md"),
+        {
+            **values,
+            "context_section": context_section,
+            "code": code.rstrip("\n"),
+            "path": path or "untitled",
+            "language": language_name(path, language),
+            "target": target,
+        },
+    ).strip()
+    system = read_prompt("actions/system.md").strip()
     return [{"role": "system", "content": system}, {"role": "user", "content": user}]
 
 

@@ -16,7 +16,9 @@ from pygls.lsp.server import LanguageServer
 
 from quill import __version__
 from quill.app import Quill, Status
+from quill.lsp.actions import register_action_features
 from quill.lsp.completions import note_change, note_close, register_completion_features
+from quill.lsp.diagnostics import CHANGE_DELAY_S, Diagnostics, register_diagnostic_features
 from quill.lsp.documents import Documents, uri_to_path
 from quill.lsp.index_features import UPDATE_DELAY_S, register_index_features
 from quill.lsp.protocol import QuillProtocol
@@ -72,8 +74,11 @@ class QuillLanguageServer(LanguageServer):
         self.app = Quill(sources, buffers=EditorBuffers(self))
         self.protocol.max_message_bytes = self.app.settings.lsp.max_message_bytes
         self._untrusted_reported: str | None = None
+        self.diagnostics = Diagnostics()
         register_completion_features(self)
         self.index_hooks = register_index_features(self)
+        register_action_features(self)
+        register_diagnostic_features(self)
 
     @property
     def documents(self) -> Documents:
@@ -124,15 +129,18 @@ def create_server(sources: SettingsSources | None = None) -> QuillLanguageServer
     @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
     def on_open(ls: QuillLanguageServer, params: types.DidOpenTextDocumentParams) -> None:
         ls.index_hooks.schedule_update(ls, params.text_document.uri, 0.0)
+        ls.diagnostics.schedule(ls, params.text_document.uri)
 
     @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
     def on_change(ls: QuillLanguageServer, params: types.DidChangeTextDocumentParams) -> None:
         note_change(ls, params)
         ls.index_hooks.schedule_update(ls, params.text_document.uri, UPDATE_DELAY_S)
+        ls.diagnostics.schedule(ls, params.text_document.uri, CHANGE_DELAY_S)
 
     @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
     def on_close(ls: QuillLanguageServer, params: types.DidCloseTextDocumentParams) -> None:
         note_close(ls, params.text_document.uri)
+        ls.diagnostics.forget(ls, params.text_document.uri)
         ls.index_hooks.schedule_update(ls, params.text_document.uri, 0.0)  # back to the disk copy
 
     @server.feature(types.INITIALIZE)
