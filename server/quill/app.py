@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,6 +33,7 @@ from quill.models.router import ModelRouter, RoutedStream
 from quill.models.tokens import estimate_tokens
 from quill.safety.secrets import is_secret_file, redact
 from quill.settings_sources import SettingsProblem, SettingsSources
+from quill.tasks import TaskRegistry
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -74,37 +75,6 @@ class EditorBuffers(Protocol):
 
 class SecretFileRefused(ModelRequestRejected):
     """A question about a file that holds secrets (``.env``, keys) is not sent anywhere."""
-
-
-class TaskRegistry:
-    """Every background task of the server: failures are logged, shutdown cancels them."""
-
-    def __init__(self) -> None:
-        self._tasks: set[asyncio.Task[Any]] = set()
-
-    def spawn(self, coro: Coroutine[Any, Any, Any], name: str) -> asyncio.Task[Any]:
-        task = asyncio.get_running_loop().create_task(coro, name=name)
-        self._tasks.add(task)
-        task.add_done_callback(self._done)
-        return task
-
-    def _done(self, task: asyncio.Task[Any]) -> None:
-        self._tasks.discard(task)
-        if task.cancelled():
-            return
-        exc = task.exception()
-        if exc is not None:
-            log.error("background task %s failed", task.get_name(), exc_info=exc)
-
-    async def cancel_all(self) -> None:
-        tasks = list(self._tasks)
-        for task in tasks:
-            task.cancel()
-        if tasks:
-            await asyncio.gather(*tasks, return_exceptions=True)
-
-    def __len__(self) -> int:
-        return len(self._tasks)
 
 
 class Quill:

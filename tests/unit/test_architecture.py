@@ -16,6 +16,7 @@ LAYERS = {
     "settings_sources": 0,
     "settings_doc": 0,
     "stats": 0,
+    "tasks": 0,
     "prompts": 0,
     "safety": 0,
     "models": 0,

@@ -18,9 +18,10 @@ from typing import TYPE_CHECKING, Any
 from lsprotocol import types
 from pygls.exceptions import JsonRpcInvalidParams
 
-from quill.actions.edits import RewriteRejected, TextReplacement
+from quill.actions.edits import RewriteRejected
 from quill.actions.service import ACTIONS, ActionInput
 from quill.actions.targets import Target, find_target
+from quill.lsp.action_edits import ActionFailed, document_edit, show_document, tests_edit
 from quill.lsp.completions import language_of
 from quill.lsp.diagnostics import quick_fix
 from quill.lsp.documents import Documents, DocumentSnapshot
@@ -39,10 +40,6 @@ EDIT_KINDS = {
     "generateTests": types.CodeActionKind.Source,
     "fix": types.CodeActionKind.QuickFix,
 }
-
-
-class ActionFailed(Exception):
-    """An action could not run; the message is the short line for the user."""
 
 
 def _get(value: Any, name: str) -> Any:
@@ -269,7 +266,7 @@ async def _edit_for(
     title = ACTIONS[action].title.format(target=inp.target.title, problem=extra[:60])
     try:
         if action == "generateTests":
-            return await _with_progress(ls, title, _tests_edit(ls, snap, inp))
+            return await _with_progress(ls, title, tests_edit(ls, snap, inp))
         replacements = await _with_progress(ls, title, service.rewrite(action, inp))
     except RewriteRejected as exc:
         raise ActionFailed(str(exc)) from exc
@@ -277,132 +274,7 @@ async def _edit_for(
         raise ActionFailed(str(exc)) from exc
     if ls.documents.version(uri) != snap.version:
         raise ActionFailed("the file changed while Quill worked; nothing was changed")
-    return _document_edit(ls, snap, replacements)
-
-
-def _text_edits(
-    documents: Documents, text: str, replacements: list[TextReplacement]
-) -> list[types.TextEdit]:
-    lines = text.split("\n")
-
-    def position(point: tuple[int, int]) -> types.Position:
-        line, column = point
-        if line >= len(lines):
-            return types.Position(line=len(lines), character=0)
-        return documents.client_position(lines[line], line, column)
-
-    return [
-        types.TextEdit(
-            range=types.Range(start=position(x.start), end=position(x.end)), new_text=x.new_text
-        )
-        for x in replacements
-    ]
-
-
-def _document_edit(
-    ls: QuillLanguageServer, snap: DocumentSnapshot, replacements: list[TextReplacement]
-) -> types.WorkspaceEdit:
-    edits = _text_edits(ls.documents, snap.text, replacements)
-    caps = ls.client_capabilities.workspace
-    edit_caps = caps.workspace_edit if caps is not None else None
-    if edit_caps is not None and edit_caps.document_changes:
-        return types.WorkspaceEdit(
-            document_changes=[
-                types.TextDocumentEdit(
-                    text_document=types.OptionalVersionedTextDocumentIdentifier(
-                        uri=snap.uri, version=snap.version
-                    ),
-                    edits=list(edits),
-                )
-            ]
-        )
-    return types.WorkspaceEdit(changes={snap.uri: edits})
-
-
-async def _tests_edit(
-    ls: QuillLanguageServer, snap: DocumentSnapshot, inp: ActionInput
-) -> types.WorkspaceEdit:
-    from quill.actions.placement import plan_test_file
-
-    app = ls.app
-    root = app.workspace
-    if root is None or snap.rel is None:
-        raise ActionFailed("generating tests needs a file inside the workspace folder")
-    files = app.index.indexed_files() if app.index is not None else []
-    documents = ls.documents
-
-    def read_text(rel: str) -> str | None:
-        open_doc = documents.open_document_at(root / rel)
-        if open_doc is not None:
-            return open_doc.source
-        try:
-            return (root / rel).read_text(encoding="utf-8", errors="replace")
-        except OSError:
-            return None
-
-    plan = plan_test_file(snap.rel, inp.language or "", files, read_text=read_text)
-    code = await app.actions.tests(inp, framework=plan.framework, header=plan.header)
-    target = root / plan.path
-    target_uri = documents.uri_of(plan.path)
-    if plan.exists:
-        existing = read_text(plan.path) or ""
-        end_line = existing.count("\n")
-        tail = existing.rsplit("\n", 1)[-1]
-        sep = "" if existing.endswith("\n") or not existing else "\n"
-        body = sep + "\n\n" + code + plan.footer
-        position = types.Position(line=end_line, character=len(tail))
-        edit = types.TextEdit(range=types.Range(start=position, end=position), new_text=body)
-        return types.WorkspaceEdit(changes={target_uri: [edit]})
-    content = plan.header + ("\n" if plan.header and not plan.header.endswith("\n") else "")
-    content += "\n" + code + plan.footer
-    caps = ls.client_capabilities.workspace
-    edit_caps = caps.workspace_edit if caps is not None else None
-    can_create = bool(
-        edit_caps is not None
-        and edit_caps.document_changes
-        and edit_caps.resource_operations
-        and types.ResourceOperationKind.Create in edit_caps.resource_operations
-    )
-    if not can_create:
-        # The client cannot create files through an edit: write the new file (it does not
-        # exist, so nothing is overwritten) and show it.
-        _write_new_file(target, content)
-        await _show(ls, target_uri)
-        return types.WorkspaceEdit(changes={})
-    start = types.Position(line=0, character=0)
-    return types.WorkspaceEdit(
-        document_changes=[
-            types.CreateFile(
-                uri=target_uri, options=types.CreateFileOptions(ignore_if_exists=True)
-            ),
-            types.TextDocumentEdit(
-                text_document=types.OptionalVersionedTextDocumentIdentifier(
-                    uri=target_uri, version=None
-                ),
-                edits=[types.TextEdit(range=types.Range(start=start, end=start), new_text=content)],
-            ),
-        ]
-    )
-
-
-def _write_new_file(path: Path, content: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("x", encoding="utf-8") as fh:  # "x": never overwrite
-        fh.write(content)
-
-
-async def _show(ls: QuillLanguageServer, uri: str) -> bool:
-    caps = ls.client_capabilities.window
-    if caps is None or not caps.show_document or not caps.show_document.support:
-        return False
-    try:
-        result = await ls.window_show_document_async(
-            types.ShowDocumentParams(uri=uri, take_focus=True)
-        )
-    except Exception:
-        log.debug("showDocument failed", exc_info=True)
-        return False
-    return bool(result and result.success)
+    return document_edit(ls, snap, replacements)
 
 
 async def _explain(ls: QuillLanguageServer, uri: str, r: types.Range) -> dict[str, Any]:
@@ -419,7 +291,7 @@ async def _explain(ls: QuillLanguageServer, uri: str, r: types.Range) -> dict[st
         path = folder / f"explain-{Path(inp.path or 'code').stem}-{name}.md"
         try:
             path.write_text(f"# {title.removeprefix('Quill: ')}\n\n{markdown}\n", "utf-8")
-            shown = await _show(ls, path.as_uri())
+            shown = await show_document(ls, path.as_uri())
         except OSError:
             log.debug("cannot write %s", path, exc_info=True)
     if not shown:
