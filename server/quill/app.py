@@ -86,8 +86,7 @@ class Quill:
         self.sources = sources or SettingsSources()
         self.buffers = buffers
         self.settings, self.problems = self.sources.load()
-        self.router = ModelRouter(self.settings)
-        self.router.on_change = self._models_changed
+        self.router = ModelRouter(self.settings, on_change=self._models_changed)
         self.tasks = TaskRegistry()
         self.health: dict[str, ModelHealth] = {}
         self._status_listeners: list[Callable[[Status], None]] = []
@@ -140,8 +139,7 @@ class Quill:
         self.settings, self.problems = self.sources.load()
         if _model_config(old) != _model_config(self.settings):
             previous = self.router
-            self.router = ModelRouter(self.settings)
-            self.router.on_change = self._models_changed
+            self.router = ModelRouter(self.settings, on_change=self._models_changed)
             self.health = {}
             self._schedule_close(previous)
             self._models_changed()

@@ -202,3 +202,25 @@ async def test_bad_arguments_and_unknown_documents_are_clear(plain_client: Langu
         await plain_client.workspace_execute_command_async(
             types.ExecuteCommandParams(command="quill.explain", arguments=[])
         )
+
+
+@pytest.mark.model
+async def test_generated_tests_go_in_a_new_file_where_the_project_keeps_them(
+    vscode: LanguageClient,
+) -> None:
+    actions = await _actions(vscode, _at(4, 8))
+    generate = next(a for a in actions if a.title.startswith("Quill: Generate tests"))
+    resolved = await vscode.code_action_resolve_async(generate)
+    if resolved.edit is None:
+        assert vscode.messages, "no edit and no message"
+        return
+    changes = resolved.edit.document_changes or []
+    create, fill = changes
+    assert isinstance(create, types.CreateFile) and isinstance(fill, types.TextDocumentEdit)
+    expected = (vscode.root / "tests" / "test_shapes.py").as_uri()  # type: ignore[attr-defined]
+    assert create.uri == fill.text_document.uri == expected
+    assert create.options is not None and create.options.ignore_if_exists
+    (edit,) = fill.edits
+    assert isinstance(edit, types.TextEdit) and edit.new_text.startswith("import pytest\n")
+    assert "from shapes import circle_area\n" in edit.new_text and "test" in edit.new_text
+    assert not (vscode.root / "tests" / "test_shapes.py").exists()  # type: ignore[attr-defined]

@@ -18,6 +18,7 @@ from typing import Any
 
 from quill.actions.edits import RewriteRejected, TextReplacement, extract_code, rewrite_target
 from quill.actions.targets import Target, syntax_errors
+from quill.chat.repetition import stop_on_repetition
 from quill.config import ActionsSettings
 from quill.context.budget import file_window
 from quill.context.prompt import action_messages
@@ -128,6 +129,8 @@ class ActionService:
             raise RewriteRejected("the model's answer holds no test code")
         if header and code.lstrip().startswith(header.strip()):
             code = code.lstrip()[len(header.strip()) :].lstrip("\n")
+        if "test" not in code.lower() and "assert" not in code.lower():
+            raise RewriteRejected("the model's answer holds no tests; nothing was written")
         errors = syntax_errors(header + code, inp.language)
         if errors:
             raise RewriteRejected(
@@ -160,7 +163,7 @@ class ActionService:
             priority="actions",
         )
         stream = self._router().stream_chat("actions", messages, options)
-        return await stream.text()
+        return await stream.pipe(stop_on_repetition).text()
 
     async def _messages(self, template: str, inp: ActionInput, **values: str) -> list[ChatMessage]:
         if is_secret_file(inp.path):

@@ -253,19 +253,7 @@ class Indexer:
         raw = live.update(rel, language, data)
         if raw is None:
             return None
-        return FileResult(
-            rel,
-            language,
-            -1,
-            len(data),
-            "ok",
-            raw.lines,
-            raw.has_error,
-            raw.defs,
-            raw.ref_names,
-            raw.ref_data,
-            raw.imports,
-        )
+        return FileResult.from_raw(rel, language, -1, len(data), raw)
 
     def remove_file(self, path: Path) -> None:
         """See :meth:`quill.index.service.WorkspaceIndex.remove_file`."""

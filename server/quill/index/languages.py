@@ -10,7 +10,9 @@ its language is then reported as unsupported (``get_tags_query`` returns ``None`
 
 Lexical facts do not need a grammar: ``lexical_syntax`` and ``comment_syntax`` answer for every
 indexed language (by name, LSP language id or file extension), for the languages the
-``[lexical.*]`` tables name by ``language_ids``, and with defaults for any other.
+``[lexical.*]`` tables name by ``language_ids``, and with defaults for any other. How the
+lexical keys are read is :mod:`quill.index.lexical_registry`; its types are importable from
+here too.
 """
 
 from __future__ import annotations
@@ -30,6 +32,15 @@ from typing import Any
 import tree_sitter
 
 import quill
+from quill.index.lexical_registry import (
+    LEXICAL_TABLE,
+    CommentSyntax,
+    LexicalSyntax,
+    LexicalTable,
+    build_lexical_table,
+    lexical_families,
+    parse_lexical,
+)
 
 log = logging.getLogger(__name__)
 
@@ -52,40 +63,6 @@ __all__ = [
     "supported_languages",
     "watched_files_glob",
 ]
-
-
-@dataclass(frozen=True, slots=True)
-class LexicalSyntax:
-    """What the lexical scanner knows of a language: its comments and its strings.
-
-    Read from the lexical keys of ``languages.toml`` (documented there and in
-    ``grammars/README.md``); the defaults are "none"."""
-
-    line_comments: tuple[str, ...] = ()
-    block_comment: tuple[str, str] | None = None
-    nested_block_comments: bool = False
-    quotes: str = ""
-    """One-character string delimiters."""
-    multiline_quotes: str = ""
-    """Those of ``quotes`` whose strings may span lines."""
-    raw_quotes: str = ""
-    """Those of ``quotes`` in which a backslash escapes nothing."""
-    triple_quotes: bool = False
-    char_literals: bool = False
-    """``'`` opens a string only as a whole character literal (else: a Rust lifetime)."""
-    hash_attribute: bool = False
-    """``#[`` and ``#!`` do not start a ``#`` line comment."""
-
-
-@dataclass(frozen=True, slots=True)
-class CommentSyntax:
-    """A language's comment markers: its (first) line comment and its block comment."""
-
-    line: str | None
-    block: tuple[str, str] | None
-
-
-_UNKNOWN_COMMENTS = CommentSyntax(line="#", block=None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,22 +97,6 @@ def grammars_dir() -> Path:
     return Path(quill.__file__).resolve().parents[2] / "grammars"
 
 
-_LEXICAL_TABLE = "lexical"  # the top-level table of lexical families, not a language
-_LEXICAL_KEYS = frozenset(
-    {
-        "line_comment",
-        "block_comment",
-        "nested_block_comments",
-        "quotes",
-        "multiline_quotes",
-        "raw_quotes",
-        "triple_quotes",
-        "char_literals",
-        "hash_attribute",
-    }
-)
-
-
 @cache
 def _registry() -> Mapping[str, Any]:
     """The parsed ``languages.toml``; empty (logged) if it is unreadable."""
@@ -147,86 +108,14 @@ def _registry() -> Mapping[str, Any]:
         return {}
 
 
-def _lexical_families() -> Mapping[str, Mapping[str, Any]]:
-    families = _registry().get(_LEXICAL_TABLE, {})
-    if not isinstance(families, Mapping):
-        return {}
-    return {name: table for name, table in families.items() if isinstance(table, Mapping)}
-
-
-def _lexical_keys(
-    where: str, entry: Mapping[str, object], seen: tuple[str, ...] = ()
-) -> dict[str, object]:
-    """The lexical keys of ``entry``, over those of the family it names (recursively)."""
-    merged: dict[str, object] = {}
-    base = entry.get("lexical")
-    if base is not None:
-        family = _lexical_families().get(str(base))
-        if family is None or base in seen:
-            log.error(
-                "languages.toml: %s names an unknown or circular lexical family %r", where, base
-            )
-        else:
-            merged = _lexical_keys(where, family, (*seen, str(base)))
-    merged.update((key, value) for key, value in entry.items() if key in _LEXICAL_KEYS)
-    return merged
-
-
-def _strings(value: object) -> tuple[str, ...]:
-    if isinstance(value, str):
-        return (value,)
-    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
-        raise TypeError("expected a string or a list of strings")
-    return tuple(value)
-
-
-def _chars(value: object) -> str:
-    chars = _strings(value)
-    if any(len(c) != 1 for c in chars):
-        raise TypeError("expected one-character strings")
-    return "".join(chars)
-
-
-def _flag(value: object) -> bool:
-    if not isinstance(value, bool):
-        raise TypeError("expected true or false")
-    return value
-
-
-def _parse_lexical(where: str, entry: Mapping[str, object]) -> LexicalSyntax:
-    """The ``LexicalSyntax`` of one table; a malformed one is logged and reads as "none"."""
-    keys = _lexical_keys(where, entry)
-    try:
-        block = _strings(keys.get("block_comment", []))
-        if len(block) not in (0, 2):
-            raise TypeError("block_comment: expected [open, close]")
-        quotes = _chars(keys.get("quotes", []))
-        multiline = _chars(keys.get("multiline_quotes", []))
-        raw = _chars(keys.get("raw_quotes", []))
-        if not set(multiline + raw) <= set(quotes):
-            raise TypeError("multiline_quotes and raw_quotes must be among quotes")
-        return LexicalSyntax(
-            line_comments=_strings(keys.get("line_comment", [])),
-            block_comment=(block[0], block[1]) if block else None,
-            nested_block_comments=_flag(keys.get("nested_block_comments", False)),
-            quotes=quotes,
-            multiline_quotes=multiline,
-            raw_quotes=raw,
-            triple_quotes=_flag(keys.get("triple_quotes", False)),
-            char_literals=_flag(keys.get("char_literals", False)),
-            hash_attribute=_flag(keys.get("hash_attribute", False)),
-        )
-    except TypeError as exc:
-        log.error("languages.toml: malformed lexical keys for %s (%s), ignored", where, exc)
-        return LexicalSyntax()
-
-
 @cache
 def language_specs() -> Mapping[str, LanguageSpec]:
     """All languages declared in ``languages.toml``, keyed by name. Empty if it is unreadable."""
     specs: dict[str, LanguageSpec] = {}
-    for name, entry in _registry().items():
-        if name == _LEXICAL_TABLE:
+    registry = _registry()
+    families = lexical_families(registry)
+    for name, entry in registry.items():
+        if name == LEXICAL_TABLE:
             continue
         try:
             tags = entry["tags"]
@@ -241,7 +130,7 @@ def language_specs() -> Mapping[str, LanguageSpec]:
                 language_ids=tuple(str(i) for i in entry.get("language_ids", (name,))),
                 definitions={str(k): str(v) for k, v in entry.get("definitions", {}).items()},
                 docstring=str(entry.get("docstring", "a documentation comment")),
-                lexical=_parse_lexical(repr(name), entry),
+                lexical=parse_lexical(repr(name), entry, families),
             )
         except (KeyError, TypeError, AttributeError):
             log.error("languages.toml: malformed entry for %r, skipped", name)
@@ -297,32 +186,14 @@ def watched_files_glob() -> str:
 
 
 @cache
-def _lexical_map() -> tuple[Mapping[str, LexicalSyntax], LexicalSyntax]:
-    """Lower-case names, language ids and extensions to syntax; and the syntax for the rest."""
+def _lexical_table() -> LexicalTable:
+    """Lower-case names, language ids and extensions to syntax, the ``[lexical.*]`` families'
+    language ids added; and the syntax for the rest."""
     specs = language_specs()
-    mapping = {key: specs[name].lexical for key, name in _language_id_map().items()}
+    by_key = {key: specs[name].lexical for key, name in _language_id_map().items()}
     for ext, name in _extension_map().items():
-        mapping.setdefault(ext.lstrip("."), specs[name].lexical)
-    generic = LexicalSyntax()
-    for family, table in _lexical_families().items():
-        where = f"[lexical.{family}]"
-        syntax = _parse_lexical(where, table)
-        if family == "generic":
-            generic = syntax
-        try:
-            language_ids = _strings(table.get("language_ids", []))
-        except TypeError:
-            log.error("languages.toml: %s: language_ids must be a list of strings", where)
-            continue
-        for language_id in language_ids:
-            mapping.setdefault(language_id.lower(), syntax)
-    return mapping, generic
-
-
-def _find_lexical(language: str | None) -> LexicalSyntax | None:
-    if not language:
-        return None
-    return _lexical_map()[0].get(language.strip().lower())
+        by_key.setdefault(ext.lstrip("."), specs[name].lexical)
+    return build_lexical_table(by_key, lexical_families(_registry()))
 
 
 def lexical_syntax(language: str | None) -> LexicalSyntax:
@@ -331,20 +202,13 @@ def lexical_syntax(language: str | None) -> LexicalSyntax:
     a ``[lexical.*]`` table (``kotlin``); ``[lexical.generic]`` for any other or ``None``.
 
     Needs no grammar: a language whose grammar fails to load still has its syntax."""
-    found = _find_lexical(language)
-    return found if found is not None else _lexical_map()[1]
+    return _lexical_table().syntax(language)
 
 
 def comment_syntax(language: str | None) -> CommentSyntax:
     """The comment markers of ``language`` (named as for ``lexical_syntax``); for an unknown
     language (or ``None``) a ``#`` line comment and no block comment."""
-    found = _find_lexical(language)
-    if found is None:
-        return _UNKNOWN_COMMENTS
-    return CommentSyntax(
-        line=found.line_comments[0] if found.line_comments else None,
-        block=found.block_comment,
-    )
+    return _lexical_table().comments(language)
 
 
 _language_lock = threading.Lock()
@@ -460,7 +324,7 @@ def _reset_caches_for_tests() -> None:
     _local.__dict__.clear()
     _registry.cache_clear()
     language_specs.cache_clear()
-    _lexical_map.cache_clear()
+    _lexical_table.cache_clear()
     _extension_map.cache_clear()
     _language_id_map.cache_clear()
     grammars_dir.cache_clear()

@@ -14,7 +14,7 @@ instead:
 3. the region is widened further until it is self-contained: every definition named in it
    lies wholly inside it, no definition straddles its border, and it does not touch the
    header line of a definition enclosing it (a signature or a name that members' scopes
-   depend on);
+   depend on) (steps 2 and 3: :mod:`quill.index.live_region`);
 4. the tags query runs over the region only, with the enclosing definitions (from the old
    tags) as the starting scope; old tags before the region are kept, old tags after it are
    shifted by the edit's size.
@@ -28,27 +28,24 @@ trims the reference name table.
 from __future__ import annotations
 
 import logging
-import threading
 from array import array
 from bisect import bisect_left
-from collections import OrderedDict
 from dataclasses import dataclass
 
 import tree_sitter
 
 from quill.index.languages import get_tags_query
-from quill.index.tags import (
+from quill.index.live_region import settle_region
+from quill.index.tag_records import (
     REF_FIELDS,
     DefRow,
     ImportRecord,
     Positions,
     RawFileTags,
-    _collect,
-    _pattern_roles,
-    _role_for,
     count_lines,
 )
-from quill.index.trees import TreeCache, TreeChange, point_at
+from quill.index.tags import _collect
+from quill.index.trees import BoundedDocuments, TreeCache, TreeChange, point_at
 
 log = logging.getLogger(__name__)
 
@@ -56,8 +53,6 @@ __all__ = ["FULL_REFRESH_EVERY", "MAX_LIVE_DOCS", "LiveDocuments"]
 
 MAX_LIVE_DOCS = 8
 FULL_REFRESH_EVERY = 200
-REGION_MIN_BYTES = 1024
-MAX_WIDENINGS = 8
 
 
 @dataclass(slots=True)
@@ -85,37 +80,6 @@ class _Doc:
             count_lines(self.source),
             self.has_error,
         )
-
-
-def _lines(source: bytes, lo: int, hi: int) -> tuple[int, int]:
-    """[lo, hi) widened to whole lines (signatures are lines)."""
-    lo = source.rfind(b"\n", 0, lo) + 1
-    end = source.find(b"\n", max(lo, hi - 1))
-    return lo, len(source) if end < 0 else end + 1
-
-
-def _region(source: bytes, root: tree_sitter.Node, lo: int, hi: int) -> tuple[int, int]:
-    """Whole lines and whole syntax nodes around [lo, hi)."""
-    while True:
-        lo, hi = _lines(source, lo, hi)
-        new_lo, new_hi = _nodes(root, lo, hi)
-        if (new_lo, new_hi) == (lo, hi):
-            return lo, hi
-        lo, hi = new_lo, new_hi
-
-
-def _nodes(root: tree_sitter.Node, lo: int, hi: int) -> tuple[int, int]:
-    node = root
-    while True:
-        kids = [c for c in node.children if c.start_byte < hi and c.end_byte > lo]
-        if not kids:
-            return lo, hi
-        if len(kids) == 1:
-            only = kids[0]
-            if only.child_count > 0 and only.end_byte - only.start_byte > REGION_MIN_BYTES:
-                node = only
-                continue
-        return min(kids[0].start_byte, lo), max(kids[-1].end_byte, hi)
 
 
 def _full(language: str, source: bytes, tree: tree_sitter.Tree) -> _Doc | None:
@@ -154,44 +118,6 @@ def _full(language: str, source: bytes, tree: tree_sitter.Tree) -> _Doc | None:
     )
 
 
-def _context_defs(
-    language: str,
-    matches: list[tuple[int, dict[str, list[tree_sitter.Node]]]],
-    lo: int,
-    hi: int,
-) -> tuple[dict[int, tuple[int, int, tuple[int, int], int]], int, int]:
-    """Definitions named outside [lo, hi) whose extents meet it: name start -> (extent start,
-    extent end, extent end point, pattern), the first pattern winning as in extraction; and
-    the span of the extents of the definitions named inside."""
-    roles = _pattern_roles.get(language) or {}
-    out: dict[int, tuple[int, int, tuple[int, int], int]] = {}
-    inner_lo, inner_hi = lo, hi
-    for pattern, caps in matches:
-        role = roles.get(pattern)
-        if role is None:
-            role = _role_for(language, pattern, list(caps))
-            roles = _pattern_roles[language]
-        if not isinstance(role, tuple) or not role[1]:
-            continue
-        name_nodes = caps.get("name")
-        if not name_nodes:
-            continue
-        ns = name_nodes[0].start_byte
-        if lo <= ns < hi:
-            ext = caps[role[0]][0]
-            inner_lo = min(inner_lo, ext.start_byte)
-            inner_hi = max(inner_hi, ext.end_byte)
-            continue
-        old = out.get(ns)
-        if old is not None and old[3] <= pattern:
-            continue
-        ext = caps[role[0]][0]
-        if ext.start_byte < hi and ext.end_byte > lo:
-            ep = ext.end_point
-            out[ns] = (ext.start_byte, ext.end_byte, (ep[0], ep[1]), pattern)
-    return out, inner_lo, inner_hi
-
-
 def _sorted_imports(
     imports: list[ImportRecord], pos: list[int]
 ) -> tuple[list[ImportRecord], list[int]]:
@@ -214,30 +140,16 @@ class _Shift:
         return row + self.rows, (col + self.cols if row == self.old_row else col)
 
 
-class LiveDocuments:
+class LiveDocuments(BoundedDocuments[_Doc]):
     """The last tags of recently edited buffers, keyed by workspace path; their trees come
     from ``trees``, the one tree cache (whoever builds this passes it; by default a cache of
-    its own)."""
+    its own). :meth:`drop` forgets a buffer's tags; its tree stays in the shared cache."""
 
     def __init__(self, max_docs: int = MAX_LIVE_DOCS, *, trees: TreeCache | None = None) -> None:
-        self.max_docs = max_docs
+        super().__init__(max_docs)
         self.trees = trees if trees is not None else TreeCache(max_docs)
-        self._docs: OrderedDict[str, _Doc] = OrderedDict()
-        self._lock = threading.Lock()
         self.full_updates = 0  # counters for tests and benchmarks
         self.incremental_updates = 0
-
-    def drop(self, key: str) -> None:
-        """Forget the tags of ``key`` (its tree stays in the shared cache)."""
-        with self._lock:
-            self._docs.pop(key, None)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._docs.clear()
-
-    def __contains__(self, key: str) -> bool:
-        return key in self._docs
 
     def update(self, key: str, language: str, source: bytes) -> RawFileTags | None:
         """Tags of ``source``, reusing the previous version of ``key`` when there is one.
@@ -266,9 +178,7 @@ class LiveDocuments:
                 self.full_updates += 1
                 if new_doc is None:
                     return None
-            self._docs[key] = new_doc
-            while len(self._docs) > self.max_docs:
-                self._docs.popitem(last=False)
+            self._keep_locked(key, new_doc)
             return new_doc.raw()
 
     # ------------------------------------------------------------------ the incremental step
@@ -290,43 +200,21 @@ class LiveDocuments:
             lo = min(lo, r.start_byte)
             hi = max(hi, r.end_byte)
         root = new_tree.root_node
-        rs, re = _region(new, root, lo, hi)
         delta = new_end - old_end
-
-        def to_new(b: int) -> int:  # old offsets outside the edited bytes
-            return b if b <= p else b + delta
-
-        # Widen until self-contained (see the module docstring). The ranged query also
-        # reports the definitions whose extents meet the region (with their new extents).
-        cursor = tree_sitter.QueryCursor(query)
         old_by_name = {pos[0]: i for i, pos in enumerate(doc.def_pos)}
-        for _ in range(MAX_WIDENINGS):
-            re_old = re - delta
-            cursor.set_byte_range(rs, re)
-            matches = cursor.matches(root)
-            context, ws, we = _context_defs(doc.language, matches, rs, re)
-            for ns, (es, ee, _ep, _pattern) in context.items():
-                if es <= rs and ee >= re:  # encloses the region: is its header touched?
-                    line_end = new.find(b"\n", ns)
-                    if rs <= (len(new) if line_end < 0 else line_end) or ns not in old_by_name:
-                        ws, we = min(ws, es), max(we, ee)
-                else:  # straddles the border
-                    ws, we = min(ws, es), max(we, ee)
-            for ns, es, ee in doc.def_pos:
-                if rs <= ns < re_old:  # replaced: its old extent must be re-read too
-                    ws, we = min(ws, to_new(es)), max(we, to_new(ee))
-                elif ns < rs:
-                    # Its old extent reached into the region but the new one does not (or
-                    # no longer encloses it): read it again.
-                    if ee > rs and ns not in context:
-                        ws, we = min(ws, es), max(we, to_new(ee))
-                elif es < re_old:  # named after the region, starts inside it
-                    ws, we = min(ws, to_new(es)), max(we, to_new(ee))
-            if (ws, we) == (rs, re):
-                break
-            rs, re = _region(new, root, max(0, ws), min(len(new), we))
-        else:
-            raise ValueError("the region did not settle")
+        region = settle_region(
+            doc.language,
+            query,
+            new,
+            root,
+            lo,
+            hi,
+            edit_start=p,
+            delta=delta,
+            old_def_pos=doc.def_pos,
+            old_by_name=old_by_name,
+        )
+        rs, re, matches, context = region.start, region.end, region.matches, region.context
         re_old = re - delta
 
         # Enclosing definitions of the region, outermost first, as _collect's stack.

@@ -8,7 +8,6 @@ of :mod:`quill.index.records` after releasing it.
 
 from __future__ import annotations
 
-from array import array
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -16,7 +15,7 @@ from quill.index.records import Definition, Reference, SymbolNode
 from quill.index.search import rank_names
 from quill.index.state import IndexState
 from quill.index.store import FileRow
-from quill.index.tags import REF_FIELDS, REF_KINDS_BY_CODE, ImportRecord, Tag, unpack_refs
+from quill.index.tag_records import ImportRecord, Tag, build_tags, unpack_refs
 
 __all__ = ["SymbolQueries"]
 
@@ -124,24 +123,7 @@ class SymbolQueries:
                 target = names.index(name)
             except ValueError:
                 continue
-            data = array("i")
-            data.frombytes(blob[1])
-            for i in range(0, len(data), REF_FIELDS):
-                if data[i] != target:
-                    continue
-                si = data[i + 6]
-                out.append(
-                    Reference(
-                        path,
-                        name,
-                        REF_KINDS_BY_CODE[data[i + 1]],
-                        data[i + 2],
-                        data[i + 3],
-                        data[i + 4],
-                        data[i + 5],
-                        names[si] if si >= 0 else None,
-                    )
-                )
+            out.extend(Reference(path, *row) for row in unpack_refs(names, blob[1], target))
         out.sort(key=lambda r: (r.path, r.start_line, r.start_col))
         return out
 
@@ -153,17 +135,8 @@ class SymbolQueries:
                 return []
             def_rows = state.store.defs_of_file(row.id)
             blob = state.store.refs_of_file(row.id)
-        tags = [
-            Tag(d[0], d[1], True, d[2], d[3], d[4], d[5], d[6], d[7], (d[8], d[9], d[10], d[11]))
-            for d in def_rows
-        ]
-        if blob is not None:
-            tags.extend(
-                Tag(r[0], r[1], False, r[2], r[3], r[4], r[5], r[6])
-                for r in unpack_refs(blob[0].split("\n"), blob[1])
-            )
-        tags.sort(key=lambda t: (t.start_line, t.start_col, not t.is_definition))
-        return tags
+        refs = unpack_refs(blob[0].split("\n"), blob[1]) if blob is not None else []
+        return build_tags(def_rows, refs)
 
     def indexed_files(self) -> list[str]:
         with self._state.reader():

@@ -14,6 +14,10 @@ definition whose extent contains it (``"Layout"`` for a method of class ``Layout
 explicitly with an ``@scope`` capture (Go method receivers, Rust ``impl`` blocks, C++
 ``A::f``); it is appended to the enclosing scope. A ``function`` whose innermost enclosing
 definition is a ``class`` or ``interface`` is reported as a ``method``.
+
+The records (:class:`Tag`, :class:`RawFileTags`, the packed references) are defined in
+:mod:`quill.index.tag_records` and importable from here too; this module turns a tags query's
+captures into them.
 """
 
 from __future__ import annotations
@@ -21,11 +25,27 @@ from __future__ import annotations
 import logging
 from array import array
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 import tree_sitter
 
 from quill.index.languages import get_parser, get_tags_query
+from quill.index.tag_records import (
+    DEFINITION_KINDS,
+    REF_FIELDS,
+    REF_KIND_CODES,
+    REF_KINDS_BY_CODE,
+    REFERENCE_KINDS,
+    DefRow,
+    FileTags,
+    ImportRecord,
+    Positions,
+    RawFileTags,
+    RefRow,
+    Tag,
+    build_tags,
+    count_lines,
+    unpack_refs,
+)
 
 log = logging.getLogger(__name__)
 
@@ -49,67 +69,10 @@ __all__ = [
     "unpack_refs",
 ]
 
-DEFINITION_KINDS = ("function", "method", "class", "interface", "module", "constant", "variable")
-REFERENCE_KINDS = ("call", "type", "import")
 MAX_SIGNATURE_CHARS = 200
 
 _CONTAINER_KINDS = frozenset({"class", "interface"})
 _SKIP_PREFIX_LINES = (b"@", b"#[", b"//", b"/*", b"*", b"#")
-
-
-@dataclass(frozen=True, slots=True)
-class Tag:
-    """One definition or reference.
-
-    ``kind`` is one of :data:`DEFINITION_KINDS` for definitions and :data:`REFERENCE_KINDS`
-    for references. Lines are 0-based; columns are 0-based byte offsets in the line.
-    ``signature`` (definitions only) is the literal header line as written, stripped; when a
-    definition starts on earlier lines (a C return type, a Java modifier line) those are
-    joined in front of it, annotations and comments left out.
-    """
-
-    name: str
-    kind: str
-    is_definition: bool
-    start_line: int
-    start_col: int
-    end_line: int
-    end_col: int
-    scope: str | None = None
-    signature: str | None = None
-    extent: tuple[int, int, int, int] | None = None
-    """Definitions: (start_line, start_col, end_line, end_col) of the whole definition."""
-
-
-@dataclass(frozen=True, slots=True)
-class ImportRecord:
-    """One imported name: ``from module import name as alias`` (Python), ``import {name as
-    alias} from "module"`` (JS/TS), ``use module::name`` (Rust), ``import "module"`` (Go),
-    ``#include "module"`` (C/C++). ``module`` is written as in the source (relative imports
-    keep their dots or ``./``)."""
-
-    module: str | None
-    name: str
-    alias: str | None
-    line: int
-
-
-@dataclass(slots=True)
-class FileTags:
-    """Everything extracted from one file."""
-
-    tags: list[Tag]
-    imports: list[ImportRecord]
-    lines: int
-    has_error: bool
-
-
-def count_lines(source: bytes) -> int:
-    """Number of lines, counting a last line without a trailing newline."""
-    if not source:
-        return 0
-    n = source.count(b"\n")
-    return n if source.endswith(b"\n") else n + 1
 
 
 def extract_tags(source: bytes, language: str, path: str = "") -> list[Tag]:
@@ -163,71 +126,11 @@ def _signature(source: bytes, ext_start: int, name_start: int) -> str:
     return text
 
 
-DefRow = tuple[str, str, int, int, int, int, str | None, str, int, int, int, int]
-"""name, kind, start_line, start_col, end_line, end_col, scope, signature, then the extent's
-start_line, start_col, end_line, end_col."""
-RefRow = tuple[str, str, int, int, int, int, str | None]
-"""name, kind, start_line, start_col, end_line, end_col, scope."""
-
-REF_FIELDS = 7
-"""Packed references: seven ints each (name index, kind code, start line, start column, end
-line, end column, scope index or -1) in an ``array('i')``, with the names listed once."""
-REF_KINDS_BY_CODE = REFERENCE_KINDS
-REF_KIND_CODES = {kind: code for code, kind in enumerate(REF_KINDS_BY_CODE)}
-
-
-@dataclass(slots=True)
-class RawFileTags:
-    """:class:`FileTags` in storage form: definitions as tuples, references packed (see
-    :data:`REF_FIELDS`). Cheap to pickle and to store."""
-
-    defs: list[DefRow]
-    ref_names: list[str]
-    ref_data: bytes
-    imports: list[ImportRecord]
-    lines: int
-    has_error: bool
-
-
-def unpack_refs(names: list[str], data: bytes) -> list[RefRow]:
-    """Packed references back to tuples, in stored (document) order."""
-    arr = array("i")
-    arr.frombytes(data)
-    kinds = REF_KINDS_BY_CODE
-    out: list[RefRow] = []
-    for i in range(0, len(arr), REF_FIELDS):
-        si = arr[i + 6]
-        out.append(
-            (
-                names[arr[i]],
-                kinds[arr[i + 1]],
-                arr[i + 2],
-                arr[i + 3],
-                arr[i + 4],
-                arr[i + 5],
-                names[si] if si >= 0 else None,
-            )
-        )
-    return out
-
-
 def extract_file(source: bytes, language: str, path: str = "") -> FileTags:
     """Tags and import records of one file. Never raises; see :func:`extract_tags`."""
     raw = extract_raw(source, language, path)
-    tags = [
-        Tag(d[0], d[1], True, d[2], d[3], d[4], d[5], d[6], d[7], (d[8], d[9], d[10], d[11]))
-        for d in raw.defs
-    ]
-    tags.extend(
-        Tag(r[0], r[1], False, r[2], r[3], r[4], r[5], r[6])
-        for r in unpack_refs(raw.ref_names, raw.ref_data)
-    )
-    tags.sort(key=_tag_order)
+    tags = build_tags(raw.defs, unpack_refs(raw.ref_names, raw.ref_data))
     return FileTags(tags, raw.imports, raw.lines, raw.has_error)
-
-
-def _tag_order(tag: Tag) -> tuple[int, int, bool]:
-    return (tag.start_line, tag.start_col, not tag.is_definition)
 
 
 def _empty(lines: int, has_error: bool) -> RawFileTags:
@@ -261,17 +164,6 @@ def extract_raw(source: bytes, language: str, path: str = "") -> RawFileTags:
         # Defensive: a query capturing something unexpected must not sink the whole index.
         log.exception("%s: cannot extract %s tags", path or "<buffer>", language)
         return _empty(lines, has_error)
-
-
-@dataclass(slots=True)
-class Positions:
-    """Byte offsets that go with a :class:`RawFileTags` (incremental updates splice by them):
-    per definition (name start, extent start, extent end), per reference its name start, per
-    import its name start."""
-
-    defs: list[tuple[int, int, int]]
-    refs: array
-    imports: list[int]
 
 
 def _collect(

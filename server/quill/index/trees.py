@@ -30,6 +30,7 @@ import logging
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
+from typing import Generic, TypeVar
 
 import tree_sitter
 
@@ -39,6 +40,7 @@ log = logging.getLogger(__name__)
 
 __all__ = [
     "MAX_TREES",
+    "BoundedDocuments",
     "Point",
     "TextEdit",
     "TreeCache",
@@ -180,18 +182,19 @@ class _Entry:
     pending: list[TextEdit] = field(default_factory=list)  # editor edits since `source`
 
 
-class TreeCache:
-    """The last source, language and syntax tree of up to ``max_docs`` documents, by key:
-    whatever the consumers of one document agree on (the index and scope inference use the
-    workspace-relative path, so a front door feeding :meth:`edit` must too)."""
+_Value = TypeVar("_Value")
 
-    def __init__(self, max_docs: int = MAX_TREES) -> None:
+
+class BoundedDocuments(Generic[_Value]):
+    """Something kept per document key for up to ``max_docs`` documents, least recently used
+    (stored, or moved to the end by a subclass) dropped first, behind one lock: the bookkeeping
+    :class:`TreeCache` and :class:`quill.index.live.LiveDocuments` share. Subclasses read and
+    write ``_docs`` while holding ``_lock``."""
+
+    def __init__(self, max_docs: int) -> None:
         self.max_docs = max_docs
-        self._docs: OrderedDict[str, _Entry] = OrderedDict()
-        self._queries: dict[tuple[str, str], tree_sitter.Query | None] = {}
+        self._docs: OrderedDict[str, _Value] = OrderedDict()
         self._lock = threading.Lock()
-        self.full_parses = 0  # counters for tests and benchmarks
-        self.incremental_parses = 0
 
     def __contains__(self, key: str) -> bool:
         return key in self._docs
@@ -200,12 +203,33 @@ class TreeCache:
         return len(self._docs)
 
     def drop(self, key: str) -> None:
+        """Forget what is kept for ``key``."""
         with self._lock:
             self._docs.pop(key, None)
 
     def clear(self) -> None:
         with self._lock:
             self._docs.clear()
+
+    def _keep_locked(self, key: str, value: _Value) -> None:
+        """Keep ``value`` as the most recent for ``key``, dropping the least recent beyond
+        ``max_docs``. The caller holds ``_lock``."""
+        self._docs[key] = value
+        self._docs.move_to_end(key)
+        while len(self._docs) > self.max_docs:
+            self._docs.popitem(last=False)
+
+
+class TreeCache(BoundedDocuments[_Entry]):
+    """The last source, language and syntax tree of up to ``max_docs`` documents, by key:
+    whatever the consumers of one document agree on (the index and scope inference use the
+    workspace-relative path, so a front door feeding :meth:`edit` must too)."""
+
+    def __init__(self, max_docs: int = MAX_TREES) -> None:
+        super().__init__(max_docs)
+        self._queries: dict[tuple[str, str], tree_sitter.Query | None] = {}
+        self.full_parses = 0  # counters for tests and benchmarks
+        self.incremental_parses = 0
 
     def parse(self, key: str, language: str, source: bytes) -> tree_sitter.Tree | None:
         """The tree of ``source``, parsed incrementally from the last version of ``key`` when
@@ -274,10 +298,7 @@ class TreeCache:
             if used_pending and current is not None and current is entry:
                 # Editor edits recorded while this parse ran apply to this text.
                 leftover = current.pending[len(pending) :]
-            self._docs[key] = _Entry(language, source, change.tree, leftover)
-            self._docs.move_to_end(key)
-            while len(self._docs) > self.max_docs:
-                self._docs.popitem(last=False)
+            self._keep_locked(key, _Entry(language, source, change.tree, leftover))
         return change
 
     def _parse(

@@ -1,7 +1,7 @@
 """Reading and tagging one file, in the calling process or in a worker process.
 
 Everything here returns plain, picklable values so that a process pool can run it. References
-arrive packed (:data:`quill.index.tags.REF_FIELDS`), which is what the store keeps, so the
+arrive packed (:data:`quill.index.tag_records.REF_FIELDS`), which is what the store keeps, so the
 main process only copies bytes.
 """
 
@@ -13,7 +13,8 @@ import sys
 from dataclasses import dataclass, field
 
 from quill.index.languages import get_tags_query
-from quill.index.tags import DefRow, ImportRecord, extract_raw
+from quill.index.tag_records import DefRow, ImportRecord, RawFileTags
+from quill.index.tags import extract_raw
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +49,25 @@ class FileResult:
     ref_data: bytes = b""
     imports: list[ImportRecord] = field(default_factory=list)
 
+    @classmethod
+    def from_raw(
+        cls, rel: str, language: str, mtime_ns: int, size: int, raw: RawFileTags
+    ) -> FileResult:
+        """The ``"ok"`` result of a file tagged as ``raw``."""
+        return cls(
+            rel,
+            language,
+            mtime_ns,
+            size,
+            "ok",
+            raw.lines,
+            raw.has_error,
+            raw.defs,
+            raw.ref_names,
+            raw.ref_data,
+            raw.imports,
+        )
+
 
 def parse_source(rel: str, language: str, source: bytes, mtime_ns: int, size: int) -> FileResult:
     """Tag ``source`` (the file's content, from disk or from an editor buffer)."""
@@ -56,20 +76,7 @@ def parse_source(rel: str, language: str, source: bytes, mtime_ns: int, size: in
         return FileResult(rel, language, mtime_ns, size, "binary")
     if get_tags_query(language) is None:  # logged once per process by languages
         return FileResult(rel, language, mtime_ns, size, "unsupported")
-    raw = extract_raw(source, language, rel)
-    return FileResult(
-        rel,
-        language,
-        mtime_ns,
-        size,
-        "ok",
-        raw.lines,
-        raw.has_error,
-        raw.defs,
-        raw.ref_names,
-        raw.ref_data,
-        raw.imports,
-    )
+    return FileResult.from_raw(rel, language, mtime_ns, size, extract_raw(source, language, rel))
 
 
 def parse_file(root: str, rel: str, language: str, max_file_bytes: int) -> FileResult:

@@ -4,6 +4,7 @@ once (never over an existing file) and shown."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -66,13 +67,14 @@ def document_edit(
 async def tests_edit(
     ls: QuillLanguageServer, snap: DocumentSnapshot, inp: ActionInput
 ) -> types.WorkspaceEdit:
-    from quill.actions.placement import plan_test_file
+    from quill.actions.placement import import_statement, plan_test_file
 
     app = ls.app
     root = app.workspace
     if root is None or snap.rel is None:
         raise ActionFailed("generating tests needs a file inside the workspace folder")
-    files = app.index.indexed_files() if app.index is not None else []
+    index = app.index
+    files = await app.index_call(index.indexed_files) if index is not None else []
     documents = ls.documents
 
     def read_text(rel: str) -> str | None:
@@ -84,8 +86,12 @@ async def tests_edit(
         except OSError:
             return None
 
-    plan = plan_test_file(snap.rel, inp.language or "", files, read_text=read_text)
-    code = await app.actions.tests(inp, framework=plan.framework, header=plan.header)
+    rel, language = snap.rel, inp.language or ""
+    plan = await asyncio.to_thread(plan_test_file, rel, language, files, read_text=read_text)
+    header = plan.header
+    if not plan.exists:
+        header += import_statement(plan, language, [inp.target.name])
+    code = await app.actions.tests(inp, framework=plan.framework, header=header)
     target = root / plan.path
     target_uri = documents.uri_of(plan.path)
     if plan.exists:
@@ -97,7 +103,7 @@ async def tests_edit(
         position = types.Position(line=end_line, character=len(tail))
         edit = types.TextEdit(range=types.Range(start=position, end=position), new_text=body)
         return types.WorkspaceEdit(changes={target_uri: [edit]})
-    content = plan.header + ("\n" if plan.header and not plan.header.endswith("\n") else "")
+    content = header + ("\n" if header and not header.endswith("\n") else "")
     content += "\n" + code + plan.footer
     caps = ls.client_capabilities.workspace
     edit_caps = caps.workspace_edit if caps is not None else None

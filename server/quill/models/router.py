@@ -125,6 +125,7 @@ class ModelRouter:
         *,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        on_change: Callable[[], None] | None = None,
     ) -> None:
         self.settings = settings
         self.model_settings = settings.effective_models()
@@ -141,7 +142,7 @@ class ModelRouter:
         cooldown = settings.router.circuit_breaker_cooldown_seconds
         self.breakers = {name: CircuitBreaker(cooldown) for name in providers}
         #: called (without arguments) when a model's state changes; the app publishes status
-        self.on_change: Callable[[], None] | None = None
+        self.on_change = on_change
 
     def route(self, feature: Feature) -> list[str]:
         return [n for n in self.settings.route(feature) if n in self.providers]
