@@ -33,7 +33,25 @@ class Rectangle:
 
     def area(self):
         return self.width * self.height
+
+
+def circumference(radius):
+    return 2 * math.pi * radius
+
+
+def circle_label(radius):
+    if radius == None:
+        return "no circle"
+    return "a circle of area " + str(area_of_circle(radius))
 '''
+
+#: the function the code-action checks work on (no docstring yet), and the line the cursor is on
+ACTION_FUNCTION = "circumference"
+ACTION_LINE = "    return 2 * math.pi * radius"
+
+#: a line the static rules flag with a mechanical quick fix, and the line the fix leaves
+FIX_BEFORE = "    if radius == None:"
+FIX_AFTER = "    if radius is None:"
 
 #: the line with text before the name whose UTF-8, UTF-16 and code-point columns all differ
 CALL_LINE = 'label = "éééé 📐"; result = area_of_circle(2)'
@@ -80,6 +98,16 @@ class Spec:
     completion_line: int
     completion_character: int
     completion_detail: str
+    #: code actions: the function (in geometry.py), the 0-based line of the cursor inside it and
+    #: two columns: on a name (`math`), and in the indentation; the line with the quick fix
+    #: before and after it
+    action_function: str
+    action_line: int
+    action_character: int
+    action_indent_character: int
+    fix_line: int
+    fix_before: str
+    fix_after: str
 
     def column(self, encoding: str) -> int:
         return {"utf-8": self.cursor_utf8, "utf-16": self.cursor_utf16}.get(
@@ -121,4 +149,11 @@ def make_workspace(base: Path) -> Spec:
         completion_line=completion_line,
         completion_character=len(main_lines[completion_line]),
         completion_detail=COMPLETION_DETAIL,
+        action_function=ACTION_FUNCTION,
+        action_line=geometry_lines.index(ACTION_LINE),
+        action_character=ACTION_LINE.index("math"),
+        action_indent_character=2,
+        fix_line=geometry_lines.index(FIX_BEFORE),
+        fix_before=FIX_BEFORE,
+        fix_after=FIX_AFTER,
     )

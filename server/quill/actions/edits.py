@@ -8,10 +8,12 @@ import re
 from dataclasses import dataclass
 
 from quill.actions.targets import Target, syntax_errors
+from quill.index.languages import comment_syntax
 
 __all__ = [
     "RewriteRejected",
     "TextReplacement",
+    "documentation_only",
     "extract_code",
     "minimal_replacements",
     "rewrite_target",
@@ -94,7 +96,12 @@ def minimal_replacements(old: str, new: str, first_line: int) -> list[TextReplac
 
 
 def rewrite_target(
-    document: str, target: Target, reply: str, language: str | None
+    document: str,
+    target: Target,
+    reply: str,
+    language: str | None,
+    *,
+    documentation_only_: bool = False,
 ) -> list[TextReplacement]:
     """The edits that turn ``target`` in ``document`` into the code of ``reply``.
 
@@ -105,6 +112,11 @@ def rewrite_target(
     if not code.strip():
         raise RewriteRejected("the model's answer holds no code")
     code = reindent(code, target.text)
+    if documentation_only_:
+        kept = documentation_only(target, code, language)
+        if kept is None:
+            raise RewriteRejected("the model's answer holds no documentation for this code")
+        code = kept
     if not code.endswith("\n"):
         code += "\n"
     if code == target.text:
@@ -121,3 +133,61 @@ def rewrite_target(
             f"({new_errors - old_errors} new syntax error(s))"
         )
     return minimal_replacements(target.text, code, target.start_line)
+
+
+def documentation_only(target: Target, code: str, language: str | None) -> str | None:
+    """``target``'s own code with just the documentation ``code`` adds to it, or ``None`` when
+    none is found. A model asked for a docstring often also "improves" the code; only the
+    docstring (Python: the first string of the body) or the comment lines above the definition
+    are kept, so the code itself stays exactly as it was."""
+    old = target.text.split("\n")
+    new = code.split("\n")
+    old_set = {line.strip() for line in old if line.strip()}
+    if language == "python":
+        return _python_docstring(old, new, old_set)
+    comment = comment_syntax(language)
+    markers = (*(m for m in (comment.line, *(comment.block or ())) if m), "*")
+    header = next((i for i, line in enumerate(old) if line.strip()), 0)
+    first_code = next(
+        (i for i, line in enumerate(new) if line.strip() and not line.strip().startswith(markers)),
+        len(new),
+    )
+    added = [line for line in new[:first_code] if line.strip() and line.strip() not in old_set]
+    if not added or not all(line.strip().startswith(markers) for line in added):
+        return None
+    indent = _indent_of(old[header])
+    doc = [
+        indent + line.strip() if not line.strip().startswith("*") else indent + " " + line.strip()
+        for line in added
+    ]
+    return "\n".join(old[:header] + doc + old[header:])
+
+
+def _python_docstring(old: list[str], new: list[str], old_set: set[str]) -> str | None:
+    def opening(lines: list[str]) -> int | None:
+        for i, line in enumerate(lines):
+            stripped = line.strip()
+            if stripped.startswith(("def ", "async def ", "class ")) and stripped.endswith(":"):
+                return i
+        return None
+
+    old_def, new_def = opening(old), opening(new)
+    if old_def is None or new_def is None:
+        return None
+    start = next((i for i in range(new_def + 1, len(new)) if new[i].strip()), None)
+    if start is None or not new[start].strip().startswith(('"""', "'''", 'r"""')):
+        return None
+    quote = '"""' if '"""' in new[start] else "'''"
+    end: int | None = start
+    if new[start].strip().count(quote) < 2 or new[start].strip() in (quote, "r" + quote):
+        end = next((i for i in range(start + 1, len(new)) if quote in new[i]), None)
+    if end is None:
+        return None
+    doc = new[start : end + 1]
+    body = next((i for i in range(old_def + 1, len(old)) if old[i].strip()), None)
+    indent = _indent_of(old[body]) if body is not None else _indent_of(old[old_def]) + "    "
+    have = _indent_of(doc[0])
+    shifted = [indent + line[len(have) :] if line.startswith(have) else line for line in doc]
+    if any(line.strip() in old_set for line in doc if line.strip() not in (quote, "")):
+        return None  # the "docstring" is code the function already has
+    return "\n".join(old[: old_def + 1] + shifted + old[old_def + 1 :])

@@ -119,7 +119,13 @@ class ActionService:
             "fix": ("fix", {"problem": inp.problem or "a bug"}),
         }[action]
         reply = await self._ask(template, inp, **extra)
-        return rewrite_target(inp.document, inp.target, reply, inp.language)
+        return rewrite_target(
+            inp.document,
+            inp.target,
+            reply,
+            inp.language,
+            documentation_only_=action == "addDocstring",
+        )
 
     async def tests(self, inp: ActionInput, *, framework: str, header: str) -> str:
         """Test code for the target, to follow ``header`` in the test file."""

@@ -15,6 +15,7 @@ from quill.index.languages import definition_kinds, get_parser
 
 __all__ = ["Target", "find_target", "syntax_errors"]
 
+
 @dataclass(frozen=True)
 class Target:
     """The code an action is about: whole lines ``start_line`` to ``end_line`` (inclusive)."""
@@ -85,13 +86,22 @@ def find_target(
 ) -> Target | None:
     """The target for a cursor (``end`` None or equal to ``start``) or a selection.
 
-    A non-empty selection is the target itself, widened to whole lines. At a cursor, the
-    innermost definition around it is; ``None`` when there is none (or the language has no
-    grammar) and nothing is selected.
+    A selection is the target itself, widened to whole lines. At a cursor, the innermost
+    definition around it is; ``None`` when there is none (or the language has no grammar) and
+    nothing is selected. A range inside one line that does not cover that line's code (eglot
+    sends the word under the cursor) counts as a cursor when a definition is around it.
     """
     lines = text.split("\n")
     if not lines or not 0 <= start[0] < len(lines):
         return None
+    if end is not None and end != start and start[0] == end[0]:
+        line = lines[start[0]]
+        lo, hi = sorted((start[1], end[1]))
+        code_lo = len(line) - len(line.lstrip())
+        if lo > code_lo or hi < len(line.rstrip()):
+            around = find_target(text, language, (start[0], lo))
+            if around is not None:
+                return around
     if end is not None and end != start:
         first, last = sorted((start, end))
         last_line = min(last[0], len(lines) - 1)

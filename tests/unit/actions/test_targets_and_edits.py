@@ -128,3 +128,40 @@ def test_syntax_errors_counts() -> None:
     assert syntax_errors(SOURCE, "python") == 0
     assert (syntax_errors("def f(:\n", "python") or 0) >= 1
     assert syntax_errors("x", None) is None
+
+
+def test_a_docstring_request_keeps_only_the_documentation() -> None:
+    source = "import math\n\n\ndef circle_area(radius):\n    return math.pi * radius ** 2\n"
+    target = find_target(source, "python", (4, 8))
+    assert target is not None
+    reply = (
+        "```python\ndef circle_area(radius: float) -> float:\n"
+        '    """The area of a circle."""\n'
+        "    if radius <= 0:\n        raise ValueError(radius)\n"
+        "    return math.pi * radius ** 2\n```"
+    )
+    edits = rewrite_target(source, target, reply, "python", documentation_only_=True)
+    assert edits == [TextReplacement((4, 0), (4, 0), '    """The area of a circle."""\n')]
+    with pytest.raises(RewriteRejected, match="no documentation"):
+        rewrite_target(
+            source,
+            target,
+            "```python\ndef circle_area(r):\n    return r\n```",
+            "python",
+            documentation_only_=True,
+        )
+    go = "package m\n\nfunc Area(r float64) float64 {\n\treturn r * r\n}\n"
+    go_target = find_target(go, "go", (3, 2))
+    assert go_target is not None
+    go_reply = "```go\n// Area returns r squared.\nfunc Area(r int) int {\n\treturn r\n}\n```"
+    assert rewrite_target(go, go_target, go_reply, "go", documentation_only_=True) == [
+        TextReplacement((2, 0), (2, 0), "// Area returns r squared.\n")
+    ]
+
+
+def test_a_word_range_inside_a_line_counts_as_the_cursor() -> None:
+    # eglot sends the bounds of the word under the cursor as the code action's range
+    target = find_target(SOURCE, "python", (13, 15), (13, 19))
+    assert target is not None and (target.kind, target.name) == ("function", "perimeter")
+    whole_line = find_target(SOURCE, "python", (13, 4), (13, 38))
+    assert whole_line is not None and whole_line.kind == "selection"
