@@ -29,7 +29,7 @@ lint: setup
 typecheck: setup
 	$(BIN)/mypy
 
-pytest: setup clients
+pytest: setup clients gateway-browser
 	$(BIN)/python -m pytest -q
 
 test: lint typecheck pytest
@@ -44,6 +44,7 @@ include bench.mk
 
 # `make clients` installs the editors that tests/clients/ drives (Neovim 0.11 and 0.7, Emacs).
 include clients.mk
+include gateway.mk
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -50,6 +50,8 @@ class Status:
     busy: bool = False
     models: list[dict[str, object]] = field(default_factory=list)
     completion: dict[str, object] = field(default_factory=dict)
+    #: the local gateway when one runs: {url, port, tokenFile, pageUrl}
+    gateway: dict[str, object] | None = None
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -58,6 +60,7 @@ class Status:
             "busy": self.busy,
             "models": self.models,
             "completion": self.completion,
+            "gateway": self.gateway,
         }
 
 
@@ -95,6 +98,8 @@ class Quill:
         #: the one incremental tree cache of editor buffers (index, scope inference, the gate)
         self.trees = TreeCache()
         self.index: WorkspaceIndex | None = None
+        #: where the local gateway listens, when a front door started one
+        self.gateway_info: dict[str, object] | None = None
         #: context for cursor positions in ``index`` (made with it)
         self.context: ContextAssembler | None = None
         self._index_writer = ThreadPoolExecutor(1, thread_name_prefix="quill-index")
@@ -159,6 +164,7 @@ class Quill:
     def status(self) -> Status:
         status = self._model_status()
         status.completion = self.completion.status()
+        status.gateway = self.gateway_info
         return status
 
     def _model_status(self) -> Status:

@@ -58,6 +58,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     lsp.add_argument("--stdio", action="store_true", help="accepted and ignored (the default)")
 
+    serve = sub.add_parser(
+        "serve", help="serve the chat page, WebSocket and OpenAI-compatible API on 127.0.0.1"
+    )
+    serve.add_argument("--port", type=int, default=8765, help="port on 127.0.0.1 (0: any free)")
+    serve.add_argument(
+        "--workspace", type=Path, help="the project to answer about (default: this folder)"
+    )
+
     sub.add_parser("doctor", help="check every configured model and print what was found")
 
     ask = sub.add_parser("ask", help="ask one question, streamed to the terminal")
@@ -113,6 +121,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     sources = SettingsSources(workspace=Path.cwd())
     if args.command == "lsp":
         return _run_lsp(args, sources)
+    if args.command == "serve":
+        return _run_serve(args, sources)
     if args.command == "settings":
         from quill.settings_doc import settings_markdown_table
 
@@ -198,6 +208,37 @@ def _run_lsp(args: argparse.Namespace, sources: SettingsSources) -> int:
     sys.stderr.flush()
     # Threads blocked on the editor's pipes or a model must not hold the exit.
     os._exit(code)
+
+
+def _run_serve(args: argparse.Namespace, sources: SettingsSources) -> int:
+    from quill.app import Quill
+    from quill.gateway.runner import RunningGateway, serve
+
+    if not 0 <= args.port <= 65535:
+        sys.stderr.write(f"quill: --port {args.port} is not a port number\n")
+        return 2
+    if args.workspace is not None:
+        if not args.workspace.is_dir():
+            sys.stderr.write(f"quill: --workspace {args.workspace} is not a folder\n")
+            return 2
+        sources.workspace = args.workspace.resolve()
+    settings, _ = sources.load()
+    setup_logging(args.log_level or settings.log_level, args.log_file)
+
+    def announce(running: RunningGateway) -> None:
+        sys.stdout.write(
+            f"Quill is serving {sources.workspace}\n"
+            f"  chat page:  {running.page_url}\n"
+            f"  OpenAI API: {running.url}/v1  (Authorization: Bearer <token>)\n"
+            f"  token file: {running.token_file}\n"
+            "Open the chat page and ask about your code; Ctrl+C stops.\n"
+        )
+        sys.stdout.flush()
+
+    async def run() -> int:
+        return await serve(Quill(sources), args.port, announce=announce)
+
+    return asyncio.run(run())
 
 
 async def doctor(sources: SettingsSources, out: TextIO) -> int:

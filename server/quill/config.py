@@ -134,6 +134,50 @@ class ChatSettings(_Section):
         1024, ge=64, le=1_048_576, description="Token budget for file context in a chat turn."
     )
     temperature: float = Field(0.2, ge=0, le=2, description="Sampling temperature for chat.")
+    history_tokens: int = Field(
+        1024,
+        ge=0,
+        le=1_048_576,
+        description="Token budget for the earlier turns of a chat sent with a new message "
+        "(trimmed oldest first; always within the model's context window).",
+    )
+    keep_keywords: list[str] = Field(
+        default_factory=list,
+        description="Chat messages containing one of these words (case-insensitive) are never "
+        "trimmed from the history, like pinned ones.",
+    )
+    summary_tokens: int = Field(
+        256,
+        ge=0,
+        le=8192,
+        description="Longest running summary of the turns trimmed from a chat's history, in "
+        "tokens (0: trimmed turns are forgotten).",
+    )
+    summarize_with_model: bool = Field(
+        True,
+        description="Let the model rewrite the running summary in the background after an "
+        "answer (otherwise, and when it fails, the summary is extractive).",
+    )
+    thinking: bool = Field(
+        True,
+        description="Let reasoning models think before answering (the thinking is hidden from "
+        "the answer and kept with the message). `false` sends the model's no-thinking switch "
+        "where one is known (`/no_think` for Qwen3 and SmolLM3).",
+    )
+    search_results: int = Field(
+        4,
+        ge=0,
+        le=50,
+        description="Definitions from the index that match the names in a chat question, sent "
+        "with it.",
+    )
+    repo_map_tokens: int = Field(
+        192,
+        ge=0,
+        le=65_536,
+        description="Tokens of a chat question's context budget that the repo map may use "
+        "(0: no repo map).",
+    )
 
 
 class ActionsSettings(_Section):
@@ -152,6 +196,14 @@ class ActionsSettings(_Section):
     )
     disabled_rules: list[str] = Field(
         default_factory=list, description="Ids of static rules not to report."
+    )
+
+
+class GatewaySettings(_Section):
+    enabled: bool = Field(
+        True,
+        description="With `quill lsp`, also serve the chat page, the WebSocket and the "
+        "OpenAI-compatible API on a random 127.0.0.1 port (announced in `quill/status`).",
     )
 
 
@@ -190,6 +242,7 @@ class Settings(_Section):
     completion: CompletionSettings = Field(default_factory=CompletionSettings)
     chat: ChatSettings = Field(default_factory=ChatSettings)
     actions: ActionsSettings = Field(default_factory=ActionsSettings)
+    gateway: GatewaySettings = Field(default_factory=GatewaySettings)
     index: IndexSettings = Field(default_factory=IndexSettings)
     log_level: Literal["debug", "info", "warning", "error"] = Field(
         "info", description="Log level of the server log (stderr or `--log-file`)."

@@ -74,6 +74,7 @@ class QuillLanguageServer(LanguageServer):
         self.app = Quill(sources, buffers=EditorBuffers(self))
         self.protocol.max_message_bytes = self.app.settings.lsp.max_message_bytes
         self._untrusted_reported: str | None = None
+        self.gateway: Any = None  # quill.gateway.runner.RunningGateway while one runs
         self.diagnostics = Diagnostics()
         register_completion_features(self)
         self.index_hooks = register_index_features(self)
@@ -108,6 +109,30 @@ class QuillLanguageServer(LanguageServer):
         self._untrusted_reported = message
         log.warning("%s", message)
         self.show_message(message, types.MessageType.Warning)
+
+    async def start_gateway(self) -> None:
+        """Serve the chat page, WebSocket and OpenAI-compatible API on a random loopback port,
+        sharing this server's app; its address goes out in ``quill/status``."""
+        from quill.gateway.runner import start_gateway
+
+        try:
+            running, _port, _token = await start_gateway(self.app, 0)
+        except Exception:
+            log.warning("the local gateway could not start", exc_info=True)
+            return
+        self.gateway = running
+        self.app.gateway_info = {**running.to_json(), "pageUrl": running.page_url}
+        log.info("gateway at %s", running.url)
+        self.publish_status(self.app.status())
+
+    async def stop_gateway(self) -> None:
+        running, self.gateway = self.gateway, None
+        self.app.gateway_info = None
+        if running is not None:
+            try:
+                await running.stop()
+            except Exception:
+                log.warning("stopping the gateway failed", exc_info=True)
 
     def publish_status(self, status: Status) -> None:
         self.protocol.notify(STATUS_NOTIFICATION, status.to_json())
@@ -168,6 +193,8 @@ def create_server(sources: SettingsSources | None = None) -> QuillLanguageServer
         ls.app.tasks.spawn(ls.app.check_models(), "check-models")
         ls.app.tasks.spawn(asyncio.to_thread(warm_up_secret_detection), "load-secret-detection")
         ls.app.tasks.spawn(ls.index_hooks.start_indexing(ls), "index-workspace")
+        if ls.app.settings.gateway.enabled:
+            ls.app.tasks.spawn(ls.start_gateway(), "start-gateway")
 
     @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
     def on_configuration(
@@ -184,6 +211,7 @@ def create_server(sources: SettingsSources | None = None) -> QuillLanguageServer
 
     @server.feature(types.SHUTDOWN)
     async def on_shutdown(ls: QuillLanguageServer, params: Any) -> None:
+        await ls.stop_gateway()
         await ls.app.aclose()
 
     @server.feature(STATUS_REQUEST)
@@ -281,6 +309,7 @@ async def _serve(server: QuillLanguageServer, stream: BinaryIO) -> int:
         return await server.protocol.serve(stream)
     finally:
         try:
+            await asyncio.wait_for(server.stop_gateway(), timeout=5)
             await asyncio.wait_for(server.app.aclose(), timeout=5)
         except Exception:
             log.exception("cleanup failed")
