@@ -20,6 +20,7 @@ def clean_environment(tmp: Path) -> dict[str, str]:
     env.pop("OPENAI_API_KEY", None)
     env["QUILL_CONFIG_FILE"] = str(tmp / "no-user-config.toml")
     env["XDG_CACHE_HOME"] = str(tmp / "cache")
+    env["XDG_STATE_HOME"] = str(tmp / "state")
     env["PYTHONUNBUFFERED"] = "1"
     return env
 
@@ -32,6 +33,7 @@ def _isolated_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
     monkeypatch.setenv("QUILL_CONFIG_FILE", str(tmp_path / "no-user-config.toml"))
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
 
 
 @pytest.fixture(scope="session")

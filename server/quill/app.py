@@ -19,6 +19,8 @@ import platformdirs
 
 from quill.actions.service import ActionService
 from quill.chat.repetition import stop_on_repetition
+from quill.chat.service import ChatService
+from quill.chat.store import ChatStore
 from quill.completion.service import CompletionService
 from quill.config import Feature, Settings
 from quill.context.assemble import ContextAssembler, context_source
@@ -108,6 +110,17 @@ class Quill:
         # map, ranked and rendered together (quill.context.assemble).
         self.actions = ActionService(
             lambda: self.router, lambda: self.settings.actions, self.question_context
+        )
+        self.chat = ChatService(
+            lambda: self.router,
+            lambda: self.settings.chat,
+            self.question_context,
+            ChatStore(),
+            lambda: self.index,
+            workspace=lambda: self.workspace,
+            read_text=buffers.workspace_text if buffers is not None else None,
+            tasks=self.tasks,
+            index_call=self.index_call,
         )
         self.completion = CompletionService(
             lambda: self.router,
@@ -378,6 +391,10 @@ class Quill:
         self._busy = max(0, self._busy + delta)
 
     async def aclose(self) -> None:
+        try:
+            await self.chat.aclose()  # partial answers are stored, the store is closed
+        except Exception:
+            log.exception("closing the chat failed")
         await self.tasks.cancel_all()
         await self.router.aclose()
         index, self.index = self.index, None

@@ -198,3 +198,84 @@ def joined_text(prompt: str | Sequence[ChatMessage]) -> str:
     if isinstance(prompt, str):
         return prompt
     return "\n".join(m.get("content", "") for m in prompt)
+
+
+def chat_messages(
+    question: str,
+    *,
+    history: Sequence[ChatMessage] = (),
+    summary: str = "",
+    context: Sequence[dict[str, str]] = (),
+    switch: tuple[str, str] | None = None,
+    purpose: Literal["answer", "summary"] = "answer",
+    max_words: int = 150,
+) -> list[ChatMessage]:
+    """Chat messages for one turn of a chat session (templates under ``prompts/chat``).
+
+    ``purpose="answer"``: the system prompt (with ``summary``, the running summary of earlier
+    turns), the ``history`` kept, then ``question`` after the ``context`` blocks (mappings with
+    ``path``, ``name``, ``language`` and ``text``). ``switch`` is a model's "no thinking" soft
+    switch, ``(role, text)``: added to the system prompt or to the question.
+
+    ``purpose="summary"``: a request to fold ``history`` (the turns trimmed from the
+    conversation) into ``summary`` in at most ``max_words`` words; ``question`` is unused.
+    """
+    if purpose == "summary":
+        previous = ""
+        if summary.strip():
+            previous = fill_placeholders(
+                read_prompt("chat/summarize_previous.md"), {"summary": summary.strip()}
+            )
+        line = read_prompt("chat/transcript_line.md")
+        transcript = "\n".join(
+            fill_placeholders(line, {"role": m.get("role", ""), "content": m.get("content", "")})
+            for m in history
+        )
+        user = fill_placeholders(
+            read_prompt("chat/summarize.md"),
+            {
+                "previous_section": previous,
+                "transcript": transcript,
+                "max_words": str(max_words),
+            },
+        ).strip()
+        system = read_prompt("chat/summarize_system.md").strip()
+        return [{"role": "system", "content": system}, {"role": "user", "content": user}]
+    system = read_prompt("chat/session_system.md").strip()
+    if summary.strip():
+        system += fill_placeholders(
+            read_prompt("chat/session_summary.md"), {"summary": summary.strip()}
+        ).rstrip()
+    role, text = switch if switch is not None else ("", "")
+    if role == "system" and text:
+        system += "\n" + text
+    context_section = ""
+    if context:
+        item = read_prompt("chat/session_item.md")
+        items = "\n".join(
+            fill_placeholders(
+                item,
+                {
+                    "path": block.get("path", ""),
+                    "name": block.get("name", ""),
+                    "language": block.get("language", ""),
+                    "text": block.get("text", ""),
+                },
+            )
+            for block in context
+        )
+        context_section = fill_placeholders(
+            read_prompt("chat/session_context.md"), {"items": items.rstrip("\n")}
+        )
+    user = fill_placeholders(
+        read_prompt("chat/session_question.md"),
+        {
+            "context_section": context_section,
+            "question": question.strip(),
+            "switch": f" {text}" if role == "user" and text else "",
+        },
+    ).strip()
+    messages: list[ChatMessage] = [{"role": "system", "content": system}]
+    messages += [{"role": m["role"], "content": m["content"]} for m in history]
+    messages.append({"role": "user", "content": user})
+    return messages

@@ -17,6 +17,7 @@ from pygls.lsp.server import LanguageServer
 from quill import __version__
 from quill.app import Quill, Status
 from quill.lsp.actions import register_action_features
+from quill.lsp.chat import register_chat_features
 from quill.lsp.completions import note_change, note_close, register_completion_features
 from quill.lsp.diagnostics import CHANGE_DELAY_S, Diagnostics, register_diagnostic_features
 from quill.lsp.documents import Documents, uri_to_path
@@ -80,6 +81,7 @@ class QuillLanguageServer(LanguageServer):
         self.index_hooks = register_index_features(self)
         register_action_features(self)
         register_diagnostic_features(self)
+        register_chat_features(self)
 
     @property
     def documents(self) -> Documents:
