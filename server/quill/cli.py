@@ -1,4 +1,5 @@
-"""The ``quill`` command: ``lsp | doctor | ask | index | map | bench``; logging set up here."""
+"""The ``quill`` command: ``lsp | serve | doctor | ask | index | map | context | bench |
+settings``; logging is set up here."""
 
 from __future__ import annotations
 
@@ -98,6 +99,12 @@ def build_parser() -> argparse.ArgumentParser:
     bench_index.add_argument(
         "--no-compare", action="store_true", help="skip universal-ctags and aider"
     )
+    bench_rules = bench_sub.add_parser(
+        "rules", help="static bug rules: findings per rule and speed, beside ruff"
+    )
+    bench_rules.add_argument("path", nargs="?", type=Path)
+    bench_rules.add_argument("--max-files", type=int, default=None)
+    bench_rules.add_argument("--no-compare", action="store_true", help="skip ruff")
     bench_completion = bench_sub.add_parser(
         "completion", help="replay typing against `quill lsp` and measure completions"
     )
@@ -163,6 +170,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             path = Path(sysconfig.get_paths()["stdlib"])
         return run_index_bench(path, sys.stdout, compare=not args.no_compare)
+    if args.command == "bench" and args.bench == "rules":
+        from quill.bench.rules_bench import run_rules_bench
+
+        return run_rules_bench(
+            args.path, sys.stdout, max_files=args.max_files, compare=not args.no_compare
+        )
     if args.command == "bench" and args.bench == "context":
         from quill.bench.context_bench import run_context_bench
 

@@ -3,6 +3,7 @@ command form (with workspace/applyEdit) for clients without resolve support."""
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 import sys
 import tempfile
@@ -224,3 +225,46 @@ async def test_generated_tests_go_in_a_new_file_where_the_project_keeps_them(
     assert isinstance(edit, types.TextEdit) and edit.new_text.startswith("import pytest\n")
     assert "from shapes import circle_area\n" in edit.new_text and "test" in edit.new_text
     assert not (vscode.root / "tests" / "test_shapes.py").exists()  # type: ignore[attr-defined]
+
+
+BUGGY = "def check(value):\n    if value == None:\n        return 0\n    return value\n"
+
+
+async def test_static_rules_are_published_with_quick_fixes(plain_client: LanguageClient) -> None:
+    uri = (plain_client.root / "buggy.py").as_uri()  # type: ignore[attr-defined]
+    plain_client.text_document_did_open(
+        types.DidOpenTextDocumentParams(
+            text_document=types.TextDocumentItem(
+                uri=uri, language_id="python", version=1, text=BUGGY
+            )
+        )
+    )
+    diagnostics: list[types.Diagnostic] = []
+    for _ in range(100):
+        diagnostics = list(plain_client.diagnostics.get(uri, []))
+        if diagnostics:
+            break
+        await asyncio.sleep(0.05)
+    (found,) = [d for d in diagnostics if d.code == "singleton-comparison"]
+    assert found.source == "quill" and found.range.start.line == 1
+    result = await plain_client.text_document_code_action_async(
+        types.CodeActionParams(
+            text_document=types.TextDocumentIdentifier(uri=uri),
+            range=found.range,
+            context=types.CodeActionContext(diagnostics=[found]),
+        )
+    )
+    fixes = [a for a in result or [] if isinstance(a, types.CodeAction) and a.edit is not None]
+    assert fixes, "no quick fix for the static finding"
+    edit = fixes[0].edit
+    assert edit is not None and edit.changes is not None
+    (text_edit,) = edit.changes[uri]
+    assert isinstance(text_edit, types.TextEdit)
+    lines = BUGGY.split("\n")
+    line = lines[text_edit.range.start.line]
+    fixed = (
+        line[: text_edit.range.start.character]
+        + text_edit.new_text
+        + line[text_edit.range.end.character :]
+    )
+    assert fixed == "    if value is None:"

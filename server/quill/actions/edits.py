@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import difflib
 import re
-from dataclasses import dataclass
 
+from quill.actions.replacements import TextReplacement
 from quill.actions.targets import Target, syntax_errors
 from quill.index.languages import comment_syntax
 
@@ -26,16 +26,6 @@ _CHATTER = re.compile(
     r"updated|fixed)\b)[^\n]*\n",
     re.IGNORECASE,
 )
-
-
-@dataclass(frozen=True)
-class TextReplacement:
-    """Replace the text from ``start`` to ``end`` ((line, column), columns are string
-    indexes) with ``new_text``."""
-
-    start: tuple[int, int]
-    end: tuple[int, int]
-    new_text: str
 
 
 class RewriteRejected(ValueError):
