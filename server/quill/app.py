@@ -221,12 +221,19 @@ class Quill:
         state = "ready" if health else "not checked yet"
         return Status("Normal", f"{primary} ({what}) {state}", self._busy > 0, models)
 
+    def set_gateway(self, info: dict[str, object] | None) -> None:
+        """A front door started (or stopped) the local gateway: announce where it listens."""
+        self.gateway_info = info
+        self._models_changed()
+
     def _models_changed(self) -> None:
         status = self.status()
-        if self._last_status is not None and (status.kind, status.message, status.busy) == (
-            self._last_status.kind,
-            self._last_status.message,
-            self._last_status.busy,
+        last = self._last_status
+        if last is not None and (status.kind, status.message, status.busy, status.gateway) == (
+            last.kind,
+            last.message,
+            last.busy,
+            last.gateway,
         ):
             return
         self._last_status = status

@@ -46,7 +46,7 @@ async def test_the_gateway_is_announced_and_guarded(client: LanguageClient) -> N
     assert gateway, "quill/status never announced the gateway"
     url = gateway["url"]
     assert url.startswith("http://127.0.0.1:") and gateway["port"] > 0
-    token = Path(gateway["tokenFile"]).read_text().strip()
+    token = (await asyncio.to_thread(Path(gateway["tokenFile"]).read_text)).strip()
     assert gateway["pageUrl"] == f"{url}/?token={token}"
     async with httpx.AsyncClient() as http:
         refused = await http.get(f"{url}/health")

@@ -202,6 +202,5 @@ class ImportResolver:
     ) -> tuple[str, list[Definition]] | None:
         return self.javascript.member(path, name, seen)
 
-
     def go_package_dir(self, import_path: str, from_rel: str) -> str | None:
         return self.go.package_dir(import_path, from_rel)

@@ -22,7 +22,7 @@ from quill.index.languages import language_for_path
 from quill.models.base import ChatMessage, GenerationOptions, ModelProvider
 from quill.prompts import read_prompt
 from quill.prompts.fim import FimTemplate, build_hole_filler_messages, select_fim_template
-from quill.prompts.placeholders import fill_placeholders
+from quill.prompts.placeholders import context_section, fill_placeholders
 
 __all__ = [
     "ACTION_TEMPLATES",
@@ -136,15 +136,10 @@ def question_messages(
     if code is None:
         user = question
     else:
-        context_section = ""
-        if context.strip():
-            context_section = fill_placeholders(
-                read_prompt("chat/context.md"), {"context": context.rstrip("\n")}
-            )
         user = fill_placeholders(
             read_prompt("chat/file_context.md"),
             {
-                "context_section": context_section,
+                "context_section": context_section(read_prompt("chat/context.md"), context),
                 "path": path or "untitled",
                 "language": language_name(path, language),
                 "code": code,
@@ -173,16 +168,11 @@ def action_messages(
     the template's other placeholders in ``values``."""
     if action not in ACTION_TEMPLATES:
         raise ValueError(f"unknown code action {action!r}")
-    context_section = ""
-    if context.strip():
-        context_section = fill_placeholders(
-            read_prompt("actions/context.md"), {"context": context.rstrip("\n")}
-        )
     user = fill_placeholders(
         read_prompt(f"actions/{action}.md"),
         {
             **values,
-            "context_section": context_section,
+            "context_section": context_section(read_prompt("actions/context.md"), context),
             "code": code.rstrip("\n"),
             "path": path or "untitled",
             "language": language_name(path, language),
@@ -249,7 +239,7 @@ def chat_messages(
     role, text = switch if switch is not None else ("", "")
     if role == "system" and text:
         system += "\n" + text
-    context_section = ""
+    context_block = ""
     if context:
         item = read_prompt("chat/session_item.md")
         items = "\n".join(
@@ -264,13 +254,13 @@ def chat_messages(
             )
             for block in context
         )
-        context_section = fill_placeholders(
+        context_block = fill_placeholders(
             read_prompt("chat/session_context.md"), {"items": items.rstrip("\n")}
         )
     user = fill_placeholders(
         read_prompt("chat/session_question.md"),
         {
-            "context_section": context_section,
+            "context_section": context_block,
             "question": question.strip(),
             "switch": f" {text}" if role == "user" and text else "",
         },

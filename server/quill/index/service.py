@@ -32,13 +32,13 @@ import platformdirs
 
 from quill.index.indexer import Indexer
 from quill.index.live import LiveDocuments
-from quill.index.trees import TreeCache
 from quill.index.queries import SymbolQueries
 from quill.index.ranking import RepoMapRanker
 from quill.index.records import Definition, IndexStats, Reference, RepoMap, SymbolNode
 from quill.index.state import IndexState
 from quill.index.store import database_path
 from quill.index.tags import ImportRecord, Tag
+from quill.index.trees import TreeCache
 
 __all__ = ["WorkspaceIndex"]
 

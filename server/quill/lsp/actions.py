@@ -13,7 +13,7 @@ import logging
 import uuid
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from lsprotocol import types
 from pygls.exceptions import JsonRpcInvalidParams
@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from quill.lsp.server import QuillLanguageServer
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 #: command ids: ``quill.<action>``
 COMMANDS = {action: f"quill.{action}" for action in ACTIONS}
@@ -277,13 +278,25 @@ async def _edit_for(
     return document_edit(ls, snap, replacements)
 
 
-async def _explain(ls: QuillLanguageServer, uri: str, r: types.Range) -> dict[str, Any]:
-    _snap, inp = _input(ls, uri, r, "", "explain")
-    title = ACTIONS["explain"].title.format(target=inp.target.title)
+async def _answer(
+    ls: QuillLanguageServer,
+    action: str,
+    uri: str,
+    r: types.Range,
+    work: Callable[[ActionInput], Awaitable[T]],
+) -> tuple[DocumentSnapshot, ActionInput, str, T]:
+    """Run an action that answers rather than edits, under progress."""
+    snap, inp = _input(ls, uri, r, "", action)
+    title = ACTIONS[action].title.format(target=inp.target.title)
     try:
-        markdown = await _with_progress(ls, title, ls.app.actions.explain(inp))
+        result = await _with_progress(ls, title, work(inp))
     except ModelError as exc:
         raise ActionFailed(str(exc)) from exc
+    return snap, inp, title, result
+
+
+async def _explain(ls: QuillLanguageServer, uri: str, r: types.Range) -> dict[str, Any]:
+    _snap, inp, title, markdown = await _answer(ls, "explain", uri, r, ls.app.actions.explain)
     shown = False
     folder = ls.app.explanations_dir()
     if folder is not None:
@@ -300,12 +313,7 @@ async def _explain(ls: QuillLanguageServer, uri: str, r: types.Range) -> dict[st
 
 
 async def _find_bugs(ls: QuillLanguageServer, uri: str, r: types.Range) -> dict[str, Any]:
-    snap, inp = _input(ls, uri, r, "", "findBugs")
-    title = ACTIONS["findBugs"].title.format(target=inp.target.title)
-    try:
-        findings = await _with_progress(ls, title, ls.app.actions.review(inp))
-    except ModelError as exc:
-        raise ActionFailed(str(exc)) from exc
+    snap, _inp, _title, findings = await _answer(ls, "findBugs", uri, r, ls.app.actions.review)
     ls.diagnostics.set_model_findings(ls, snap, findings)
     if not findings:
         ls.show_message("Quill found no bugs it could point at.", types.MessageType.Info)

@@ -123,14 +123,13 @@ class QuillLanguageServer(LanguageServer):
             log.warning("the local gateway could not start", exc_info=True)
             return
         self.gateway = running
-        self.app.gateway_info = {**running.to_json(), "pageUrl": running.page_url}
         log.info("gateway at %s", running.url)
-        self.publish_status(self.app.status())
+        self.app.set_gateway({**running.to_json(), "pageUrl": running.page_url})
 
     async def stop_gateway(self) -> None:
         running, self.gateway = self.gateway, None
-        self.app.gateway_info = None
         if running is not None:
+            self.app.gateway_info = None
             try:
                 await running.stop()
             except Exception:

@@ -22,7 +22,7 @@ from functools import cache
 from importlib import resources
 
 from quill.prompts import read_prompt
-from quill.prompts.placeholders import fill_placeholders, placeholder_names
+from quill.prompts.placeholders import context_section, fill_placeholders, placeholder_names
 
 __all__ = [
     "FILL_MARKER",
@@ -229,15 +229,12 @@ def build_hole_filler_messages(
     The system message never changes and the user message starts with the context, so the
     parts that change from keystroke to keystroke come last.
     """
-    context_section = ""
-    if context.strip():
-        context_section = fill_placeholders(
-            read_prompt("completion/hole_filler_context.md"), {"context": context.rstrip("\n")}
-        )
     user = fill_placeholders(
         read_prompt("completion/hole_filler_user.md"),
         {
-            "context_section": context_section,
+            "context_section": context_section(
+                read_prompt("completion/hole_filler_context.md"), context
+            ),
             "file_path": file_path or "untitled",
             "language": language or "text",
             "prefix": prefix,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
-__all__ = ["fill_placeholders", "placeholder_names"]
+__all__ = ["context_section", "fill_placeholders", "placeholder_names"]
 
 _PLACEHOLDER = re.compile(r"\{\{([a-z][a-z0-9_]*)\}\}")
 
@@ -31,3 +31,11 @@ def fill_placeholders(template: str, values: Mapping[str, str]) -> str:
         return values[match.group(1)]
 
     return _PLACEHOLDER.sub(replace, template)
+
+
+def context_section(template: str, context: str) -> str:
+    """``template`` (a section such as "Code from other files: <context>{{context}}</context>")
+    filled with ``context``; "" when there is no context, so the section disappears."""
+    if not context.strip():
+        return ""
+    return fill_placeholders(template, {"context": context.rstrip("\n")})
