@@ -11,9 +11,8 @@ import logging
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import platformdirs
 
@@ -35,35 +34,11 @@ from quill.models.router import ModelRouter, RoutedStream
 from quill.models.tokens import estimate_tokens
 from quill.safety.secrets import is_secret_file, redact
 from quill.settings_sources import SettingsProblem, SettingsSources
+from quill.status import Status, model_status
 from quill.tasks import TaskRegistry
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-
-StatusKind = Literal["Normal", "Warning", "Error", "Inactive"]
-
-
-@dataclass
-class Status:
-    """Quill's state for an editor's status bar (the shape of Copilot's didChangeStatus)."""
-
-    kind: StatusKind
-    message: str
-    busy: bool = False
-    models: list[dict[str, object]] = field(default_factory=list)
-    completion: dict[str, object] = field(default_factory=dict)
-    #: the local gateway when one runs: {url, port, tokenFile, pageUrl}
-    gateway: dict[str, object] | None = None
-
-    def to_json(self) -> dict[str, object]:
-        return {
-            "kind": self.kind,
-            "message": self.message,
-            "busy": self.busy,
-            "models": self.models,
-            "completion": self.completion,
-            "gateway": self.gateway,
-        }
 
 
 class EditorBuffers(Protocol):
@@ -181,45 +156,9 @@ class Quill:
         return status
 
     def _model_status(self) -> Status:
-        if not self.settings.completion.enabled and not self.router.providers:
-            return Status("Inactive", "Quill is disabled")
-        route = self.router.route("completion")
-        paused = self.router.paused_models()
-        models: list[dict[str, object]] = []
-        for name in self.router.providers:
-            entry: dict[str, object] = (
-                self.health[name].to_json() if name in self.health else {"name": name}
-            )
-            models.append(entry)
-        for entry in models:
-            entry["paused"] = entry["name"] in paused
-        usable = [
-            n for n in route if n not in paused and (n not in self.health or self.health[n].healthy)
-        ]
-        if not usable:
-            reasons = "; ".join(
-                f"{n}: {paused.get(n) or (self.health[n].message if n in self.health else '')}"
-                for n in route
-            )
-            return Status("Error", f"no model available ({reasons})", self._busy > 0, models)
-        primary = route[0]
-        if usable[0] != primary:
-            why = paused.get(primary) or (
-                self.health[primary].message if primary in self.health else ""
-            )
-            return Status(
-                "Warning",
-                f"{primary} unavailable ({why}); using {usable[0]}",
-                self._busy > 0,
-                models,
-            )
-        health = self.health.get(primary)
-        what = health.model if health and health.model else primary
-        warnings = health.warnings if health else []
-        if warnings:
-            return Status("Warning", f"{what}: {warnings[0]}", self._busy > 0, models)
-        state = "ready" if health else "not checked yet"
-        return Status("Normal", f"{primary} ({what}) {state}", self._busy > 0, models)
+        return model_status(
+            self.router, self.health, busy=self._busy > 0, enabled=self.settings.completion.enabled
+        )
 
     def set_gateway(self, info: dict[str, object] | None) -> None:
         """A front door started (or stopped) the local gateway: announce where it listens."""

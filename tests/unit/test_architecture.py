@@ -27,8 +27,9 @@ LAYERS = {
     "completion": 2,
     "actions": 2,
     "chat": 2,
-    # the one app object
+    # the one app object, and its status
     "app": 3,
+    "status": 3,
     # the front doors
     "lsp": 4,
     "gateway": 4,
