@@ -29,6 +29,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
@@ -171,6 +172,45 @@ def _combined(old: bytes, new: bytes, edits: list[TextEdit]) -> TextEdit | None:
     return edits[0] if len(edits) == 1 else _span(old, new, prefix, old_end, new_end)
 
 
+def _lsp_edit(
+    text: bytes,
+    start: tuple[int, int],
+    end: tuple[int, int],
+    new_text: str,
+    to_column: Callable[[str, int], int],
+) -> tuple[TextEdit, bytes] | None:
+    """The edit replacing ``start``..``end`` of ``text`` by ``new_text``, and the new text."""
+    lines = text.split(b"\n")
+
+    def offset(line: int, character: int) -> tuple[int, int] | None:
+        if not 0 <= line < len(lines):
+            return None
+        raw = lines[line]
+        try:
+            decoded = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            return None
+        column = len(decoded[: to_column(decoded, character)].encode("utf-8"))
+        return sum(len(x) + 1 for x in lines[:line]) + column, column
+
+    first, last = offset(*start), offset(*end)
+    if first is None or last is None or last[0] < first[0]:
+        return None
+    new = new_text.encode("utf-8")
+    start_byte, old_end_byte = first[0], last[0]
+    rows = new.count(b"\n")
+    end_column = len(new) - new.rfind(b"\n") - 1 if rows else first[1] + len(new)
+    edit = TextEdit(
+        start_byte,
+        old_end_byte,
+        start_byte + len(new),
+        (start[0], first[1]),
+        (end[0], last[1]),
+        (start[0] + rows, end_column),
+    )
+    return edit, text[:start_byte] + new + text[old_end_byte:]
+
+
 # ---------------------------------------------------------------------- the cache
 
 
@@ -180,6 +220,8 @@ class _Entry:
     source: bytes
     tree: tree_sitter.Tree  # never edited: handed out as is
     pending: list[TextEdit] = field(default_factory=list)  # editor edits since `source`
+    #: the text after ``pending`` when the edits came with their text (see edit_text)
+    expected: bytes | None = None
 
 
 _Value = TypeVar("_Value")
@@ -262,6 +304,34 @@ class TreeCache(BoundedDocuments[_Entry]):
             entry.pending.append(edit)
             return True
 
+    def edit_text(
+        self,
+        key: str,
+        start: tuple[int, int],
+        end: tuple[int, int],
+        new_text: str,
+        to_column: Callable[[str, int], int],
+    ) -> bool:
+        """Record an editor's change as LSP ``didChange`` sends it: the range ``start`` to
+        ``end`` ((line, character) in the editor's units; ``to_column(line_text, character)``
+        converts to a string index) replaced by ``new_text``. The bytes are worked out on the
+        cache's own copy of the text, so changes chain in order until the next parse. False
+        when the cache cannot follow (no tree for ``key``, a range it cannot place): the next
+        parse then finds the change by comparing texts."""
+        with self._lock:
+            entry = self._docs.get(key)
+            if entry is None:
+                return False
+            current = entry.expected if entry.pending else entry.source
+            edit = None if current is None else _lsp_edit(current, start, end, new_text, to_column)
+            if edit is None or current is None:
+                entry.expected = None
+                entry.pending.clear()
+                return False
+            text_edit, entry.expected = edit
+            entry.pending.append(text_edit)
+            return True
+
     def update(
         self,
         key: str,
@@ -283,6 +353,8 @@ class TreeCache(BoundedDocuments[_Entry]):
                 if entry.language != language or (base is not None and base[1] is not entry.tree):
                     entry = None
             pending = list(entry.pending) if entry is not None else []
+            if entry is not None and entry.expected is not None and entry.expected != source:
+                pending = []  # the recorded changes do not give this text: compare instead
         old = (entry.source, entry.tree) if entry is not None else base
         result = self._parse(language, source, old, pending)
         if result is None:

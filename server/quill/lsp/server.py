@@ -160,6 +160,7 @@ def create_server(sources: SettingsSources | None = None) -> QuillLanguageServer
     @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
     def on_change(ls: QuillLanguageServer, params: types.DidChangeTextDocumentParams) -> None:
         note_change(ls, params)
+        feed_tree_cache(ls, params)
         ls.index_hooks.schedule_update(ls, params.text_document.uri, UPDATE_DELAY_S)
         ls.diagnostics.schedule(ls, params.text_document.uri, CHANGE_DELAY_S)
 
@@ -244,6 +245,26 @@ def create_server(sources: SettingsSources | None = None) -> QuillLanguageServer
         return await _ask(ls, question, uri, line)
 
     return server
+
+
+def feed_tree_cache(ls: QuillLanguageServer, params: types.DidChangeTextDocumentParams) -> None:
+    """Hand the editor's change ranges to the one tree cache, so the next parse of this buffer
+    (by the completion gate, scope inference or the index) re-parses only what changed."""
+    documents = ls.documents
+    rel = documents.workspace_path(params.text_document.uri)
+    if rel is None:
+        return
+    for change in params.content_changes:
+        if not isinstance(change, types.TextDocumentContentChangePartial):
+            return  # a whole new text: the next parse compares texts
+        r = change.range
+        ls.app.trees.edit_text(
+            rel,
+            (r.start.line, r.start.character),
+            (r.end.line, r.end.character),
+            change.text,
+            documents.column_from_client,
+        )
 
 
 def _param(params: Any, name: str) -> Any:

@@ -180,3 +180,37 @@ def test_threads_share_one_cache() -> None:
         t.join()
     assert not errors
     assert len(cache) <= 4
+
+
+def test_lsp_change_ranges_chain_into_the_same_tree_as_a_full_parse() -> None:
+    from quill.index.trees import TreeCache
+
+    def utf16_column(line: str, character: int) -> int:
+        units = 0
+        for index, ch in enumerate(line):
+            if units >= character:
+                return index
+            units += 2 if ord(ch) > 0xFFFF else 1
+        return len(line)
+
+    cache = TreeCache()
+    old = 'label = "é😀"\n\ndef area(r):\n    return r\n'
+    cache.parse("a.py", "python", old.encode())
+    # Two changes in one didChange, the second in the coordinates left by the first:
+    # insert " * r" after "return r", then rename the parameter.
+    assert cache.edit_text("a.py", (3, 12), (3, 12), " * r", utf16_column)
+    assert cache.edit_text("a.py", (2, 9), (2, 10), "radius", utf16_column)
+    new = 'label = "é😀"\n\ndef area(radius):\n    return r * r\n'
+    assert cache._docs["a.py"].expected == new.encode()  # the cache followed both changes
+    tree = cache.parse("a.py", "python", new.encode())
+    assert tree is not None and cache.incremental_parses == 1 and cache.full_parses == 1
+    fresh = TreeCache().parse("b.py", "python", new.encode())
+    assert fresh is not None and str(tree.root_node) == str(fresh.root_node)
+    # A change the cache cannot follow (wrong range) falls back to comparing texts.
+    assert cache.edit_text("a.py", (0, 9), (0, 11), "x", utf16_column)
+    third = 'label = "x"\n\ndef area(radius):\n    return r * r\n'
+    other = cache.parse("a.py", "python", third.replace("x", "yy").encode())
+    check = TreeCache().parse("c.py", "python", third.replace("x", "yy").encode())
+    assert other is not None and check is not None
+    assert str(other.root_node) == str(check.root_node)
+    assert not cache.edit_text("missing.py", (0, 0), (0, 0), "x", utf16_column)
