@@ -21,6 +21,7 @@ $(STAMP): pyproject.toml Makefile
 run: setup
 	$(BIN)/quill doctor
 	$(BIN)/quill ask --file server/quill/app.py "In two sentences, what does this file do?"
+	$(BIN)/quill serve
 
 lint: setup
 	$(BIN)/ruff check server tests

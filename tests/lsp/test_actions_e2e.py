@@ -268,3 +268,32 @@ async def test_static_rules_are_published_with_quick_fixes(plain_client: Languag
         + line[text_edit.range.end.character :]
     )
     assert fixed == "    if value is None:"
+
+
+@pytest.mark.model
+async def test_find_bugs_and_fix_commands(plain_client: LanguageClient) -> None:
+    r = _range_json_at(4, 8)
+    found = plain(
+        await plain_client.workspace_execute_command_async(
+            types.ExecuteCommandParams(command="quill.findBugs", arguments=[_uri(plain_client), r])
+        )
+    )
+    assert isinstance(found["findings"], list)  # the model's review, validated (maybe empty)
+    for finding in found["findings"]:
+        assert 3 <= finding["line"] <= 4 and finding["message"]
+    fixed = plain(
+        await plain_client.workspace_execute_command_async(
+            types.ExecuteCommandParams(
+                command="quill.fix",
+                arguments=[_uri(plain_client), r, "radius may be negative"],
+            )
+        )
+    )
+    assert set(fixed) == {"applied", "message"}
+    if not fixed["applied"]:
+        assert fixed["message"] and plain_client.applied == []  # type: ignore[attr-defined]
+
+
+def _range_json_at(line: int, character: int) -> dict[str, Any]:
+    p = {"line": line, "character": character}
+    return {"start": p, "end": p}
