@@ -111,9 +111,19 @@ class Diagnostics:
         if settings.static_rules and language:
             from quill.actions.rules import check
 
-            findings = await asyncio.to_thread(
-                check, snap.text, language, disabled=tuple(settings.disabled_rules)
-            )
+            disabled = tuple(settings.disabled_rules)
+            trees, key, text = ls.app.trees, snap.rel, snap.text
+
+            def run() -> list[Any]:
+                # The buffer's tree from the one tree cache (re-parsed from the last edit).
+                try:
+                    tree = trees.parse(key, language, text.encode()) if key else None
+                except Exception:  # the rules parse the text themselves then
+                    log.debug("tree cache parse failed", exc_info=True)
+                    tree = None
+                return check(text, language, disabled=disabled, tree=tree)
+
+            findings = await asyncio.to_thread(run)
             lines = snap.text.split("\n")
             for f in findings:
                 static_lines.add(f.start[0])
