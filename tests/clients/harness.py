@@ -14,6 +14,7 @@ import re
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -249,3 +250,31 @@ def locations(result: Any) -> list[tuple[str, dict[str, Any]]]:
         elif "uri" in item:
             out.append((item["uri"], item.get("range") or {}))
     return out
+
+
+def neovim_init(config_name: str, script: Path) -> Callable[[Path, Spec], Path]:
+    """An ``init.lua`` writer: the README's block ``config_name`` as written, then ``script``."""
+
+    def write(tmp: Path, spec: Spec) -> Path:
+        init = tmp / "init.lua"
+        init.write_text(
+            f"-- README.md: <!-- editor-config: {config_name} -->\n"
+            + readme_config(config_name)
+            + "\n-- test harness (not part of the README's configuration)\n"
+            + f"dofile([==[{script}]==])\n",
+            encoding="utf-8",
+        )
+        return init
+
+    return write
+
+
+def emacs_init(tmp: Path, spec: Spec) -> Path:
+    """The README's eglot block as written, for ``emacs -l``."""
+    config = tmp / "quill-config.el"
+    config.write_text(
+        ";;; -*- lexical-binding: t -*-\n;; README.md: <!-- editor-config: emacs-eglot -->\n"
+        + readme_config("emacs-eglot"),
+        encoding="utf-8",
+    )
+    return config

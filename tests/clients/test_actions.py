@@ -51,28 +51,10 @@ PARSE = (
 
 
 def _neovim_init(config_name: str) -> Callable[[Path, Spec], Path]:
-    def write(tmp: Path, spec: Spec) -> Path:
-        init = tmp / "init.lua"
-        init.write_text(
-            f"-- README.md: <!-- editor-config: {config_name} -->\n"
-            + harness.readme_config(config_name)
-            + "\n-- test harness (not part of the README's configuration)\n"
-            + f"dofile([==[{NEOVIM_HARNESS}]==])\n",
-            encoding="utf-8",
-        )
-        return init
-
-    return write
+    return harness.neovim_init(config_name, NEOVIM_HARNESS)
 
 
-def _emacs_init(tmp: Path, spec: Spec) -> Path:
-    config = tmp / "quill-config.el"
-    config.write_text(
-        ";;; -*- lexical-binding: t -*-\n;; README.md: <!-- editor-config: emacs-eglot -->\n"
-        + harness.readme_config("emacs-eglot"),
-        encoding="utf-8",
-    )
-    return config
+_emacs_init = harness.emacs_init
 
 
 def _neovim(binary: Callable[[], Path], major_minor: str, resolves: bool) -> dict[str, Any]:

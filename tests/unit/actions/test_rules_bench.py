@@ -6,8 +6,6 @@ import io
 import json
 from pathlib import Path
 
-import pytest
-
 from quill.bench import rules_bench
 from quill.bench.rules_bench import RUFF_CODES, run_rules_bench
 from tests.conftest import REPO_ROOT
@@ -22,8 +20,8 @@ def _run(path: Path, **kwargs: object) -> tuple[int, str, dict]:
     return rc, text, json.loads(text.strip().splitlines()[-1])
 
 
-@pytest.mark.skipif(rules_bench._ruff_executable() is None, reason="ruff is a dev dependency")
 def test_quill_and_ruff_agree_on_the_fixtures() -> None:
+    assert rules_bench._ruff_executable() is not None, "ruff is a dev dependency: run make test"
     rc, text, report = _run(FIXTURES)
     assert rc == 0
     assert report["ruff"]["available"] is True
