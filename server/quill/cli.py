@@ -66,6 +66,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--workspace", type=Path, help="the project to answer about (default: this folder)"
     )
+    serve.add_argument(
+        "--token-file",
+        type=Path,
+        help="keep the access token in this file (made on first use, mode 0600) so that "
+        "clients such as Continue can be configured with it; default: a new token each launch",
+    )
 
     sub.add_parser("doctor", help="check every configured model and print what was found")
 
@@ -235,6 +241,15 @@ def _run_serve(args: argparse.Namespace, sources: SettingsSources) -> int:
             sys.stderr.write(f"quill: --workspace {args.workspace} is not a folder\n")
             return 2
         sources.workspace = args.workspace.resolve()
+    token: str | None = None
+    if args.token_file is not None:
+        from quill.gateway.security import read_or_create_token_file
+
+        try:
+            token = read_or_create_token_file(args.token_file)
+        except (OSError, ValueError) as exc:
+            sys.stderr.write(f"quill: --token-file: {exc}\n")
+            return 2
     settings, _ = sources.load()
     setup_logging(args.log_level or settings.log_level, args.log_file)
 
@@ -249,7 +264,7 @@ def _run_serve(args: argparse.Namespace, sources: SettingsSources) -> int:
         sys.stdout.flush()
 
     async def run() -> int:
-        return await serve(Quill(sources), args.port, announce=announce)
+        return await serve(Quill(sources), args.port, announce=announce, token=token)
 
     return asyncio.run(run())
 

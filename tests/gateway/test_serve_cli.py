@@ -66,6 +66,38 @@ def test_quill_serve_prints_its_url_and_stops_on_sigterm(tmp_path: Path) -> None
             proc.wait()
 
 
+def test_quill_serve_uses_the_token_kept_in_its_token_file(tmp_path: Path) -> None:
+    workspace, _outside = make_workspace(tmp_path)
+    env = clean_environment(tmp_path)
+    kept = tmp_path / "kept" / "quill.token"
+    command = [sys.executable, "-m", "quill.cli", "serve", "--port", "0"]
+    command += ["--workspace", str(workspace), "--token-file", str(kept)]
+    proc = subprocess.Popen(
+        command, cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        assert proc.stdout is not None
+        out = ""
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and "token file:" not in out:
+            line = proc.stdout.readline()
+            if not line:
+                break
+            out += line
+        found = re.search(r"chat page:\s+(http://127\.0\.0\.1:\d+)/\?token=(\S+)", out)
+        assert found, out
+        assert found.group(2) == kept.read_text().strip()
+        auth = {"Authorization": f"Bearer {found.group(2)}"}
+        assert httpx.get(f"{found.group(1)}/v1/models", headers=auth).status_code == 200
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=30) == 0
+        assert kept.exists()  # the user's file outlives the launch
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
 def test_quill_serve_refuses_a_bad_port_and_workspace(tmp_path: Path) -> None:
     env = clean_environment(tmp_path)
     for args in (["--port", "70000"], ["--workspace", str(tmp_path / "missing")]):

@@ -16,6 +16,7 @@ from quill.gateway.security import (
     TokenBucket,
     loopback_only,
     new_token,
+    read_or_create_token_file,
     write_token_file,
 )
 from quill.gateway.workspace import PathRefused, confine
@@ -148,6 +149,29 @@ def test_token_file_is_readable_by_the_user_only(tmp_path: Path) -> None:
     assert path.read_text().strip() == token
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
+
+
+def test_a_kept_token_file_is_made_once_and_then_reused(tmp_path: Path) -> None:
+    path = tmp_path / "keys" / "quill.token"
+    token = read_or_create_token_file(path)
+    assert len(token) >= 40
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert read_or_create_token_file(path) == token
+
+
+def test_a_kept_token_file_others_can_read_or_too_short_is_refused(tmp_path: Path) -> None:
+    loose = tmp_path / "loose.token"
+    loose.write_text("a-long-enough-token-for-the-check\n")
+    loose.chmod(0o644)
+    with pytest.raises(ValueError, match="chmod 600"):
+        read_or_create_token_file(loose)
+    short = tmp_path / "short.token"
+    short.write_text("abc\n")
+    short.chmod(0o600)
+    with pytest.raises(ValueError, match="at least 16"):
+        read_or_create_token_file(short)
+    with pytest.raises(ValueError, match="regular file"):
+        read_or_create_token_file(tmp_path)
 
 
 @pytest.mark.parametrize("host", ["0.0.0.0", "::", "192.168.1.2", "localhost"])

@@ -164,11 +164,13 @@ async def serve(
     *,
     announce: Callable[[RunningGateway], None] | None = None,
     token_dir: Path | None = None,
+    token: str | None = None,
 ) -> int:
     """``quill serve``: run until SIGINT/SIGTERM; the models are checked and the workspace
-    indexed in the background. Returns the exit status."""
+    indexed in the background. ``token`` is one the user keeps (``--token-file``); without
+    it each launch makes a new one. Returns the exit status."""
     try:
-        running, _port, _token = await start_gateway(app, port, token_dir=token_dir)
+        running, _port, _token = await start_gateway(app, port, token=token, token_dir=token_dir)
     except (OSError, ValueError) as exc:
         log.error("cannot serve on %s:%d: %s", HOST, port, exc)
         await app.aclose()

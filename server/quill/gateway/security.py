@@ -24,6 +24,7 @@ import json
 import logging
 import os
 import secrets
+import stat
 import time
 from collections import OrderedDict
 from collections.abc import Iterable, MutableMapping
@@ -78,6 +79,36 @@ def write_token_file(port: int, token: str, directory: Path | None = None) -> Pa
     finally:
         os.close(fd)
     return path
+
+
+def read_or_create_token_file(path: Path) -> str:
+    """The token a user keeps in ``path`` (``quill serve --token-file``), made on first use.
+
+    The file must be a regular file that only its owner can read; anything else is refused
+    with ``ValueError``, so a token others could read is never used.
+    """
+    path = path.expanduser()
+    if not path.exists():
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        token = new_token()
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            os.write(fd, (token + "\n").encode("ascii"))
+        finally:
+            os.close(fd)
+        return token
+    info = path.stat()
+    if not stat.S_ISREG(info.st_mode):
+        raise ValueError(f"token file {path} is not a regular file")
+    if info.st_mode & 0o077:
+        raise ValueError(
+            f"token file {path} can be read by others (mode {stat.S_IMODE(info.st_mode):o}); "
+            f"run: chmod 600 {path}"
+        )
+    token = path.read_text(encoding="ascii", errors="replace").strip()
+    if len(token) < 16 or not token.isascii() or any(c.isspace() for c in token):
+        raise ValueError(f"token file {path} must hold one token of at least 16 characters")
+    return token
 
 
 @dataclass
