@@ -51,3 +51,4 @@ async def test_chat_page_in_headless_chromium(harness: Harness, node: str, gguf_
     result = json.loads(lines[-1])
     assert proc.returncode == 0 and result["ok"], (result, err.decode()[-2000:])
     assert "local" in result["health"]
+    assert len(result["reopened"]) == 2 and "6 messages" in result["continued"]

@@ -184,3 +184,60 @@ async def test_completion_and_action_requests(harness: Harness) -> None:
         await _send(ws, type="action", id="b", action="explain", text="x = 1\n", line=0)
         refused = await _recv(ws)
         assert (refused["type"], refused["code"]) == ("error", "no_target")
+
+
+async def _answer(ws: ClientConnection) -> dict[str, Any]:
+    frame = await _recv(ws)
+    while frame["type"] == "chunk":
+        frame = await _recv(ws)
+    return frame
+
+
+async def test_saved_sessions_are_listed_opened_and_continued_from_another_connection(
+    harness: Harness,
+) -> None:
+    async with await _open(harness) as first:
+        await _send(first, type="chat", id=1, message="Remember the word pelican. Say ok.")
+        done = await _answer(first)
+        assert done["type"] == "done", done
+        saved = done["session"]
+    async with await _open(harness) as later:
+        await _send(later, type="sessions", id="s", limit=200)
+        listed = await _recv(later)
+        assert listed["type"] == "done", listed
+        ours = [s for s in listed["result"] if s["id"] == saved]
+        assert ours and ours[0]["messageCount"] == 2, listed["result"]
+        assert "pelican" in ours[0]["title"].lower()
+
+        await _send(later, type="history", id="h", session=saved)
+        history = await _recv(later)
+        assert history["type"] == "done", history
+        assert history["result"]["session"]["id"] == saved
+        roles = [m["role"] for m in history["result"]["messages"]]
+        assert roles == ["user", "assistant"]
+        assert "pelican" in history["result"]["messages"][0]["content"]
+        assert "thinking" not in history["result"]["messages"][1]
+
+        await _send(later, type="chat", id=2, message="Say ok again.", session=saved)
+        done = await _answer(later)
+        assert done["type"] == "done" and done["session"] == saved, done
+        await _send(later, type="history", id="h2", session=saved, limit=1)
+        last = await _recv(later)
+        assert [m["role"] for m in last["result"]["messages"]] == ["assistant"]
+        assert (await harness.app.chat.session(saved)).message_count == 4  # type: ignore[union-attr]
+
+
+async def test_unknown_sessions_and_bad_history_requests_get_error_frames(
+    harness: Harness,
+) -> None:
+    async with await _open(harness) as ws:
+        await _send(ws, type="history", id=1, session="no-such-session")
+        assert (await _recv(ws))["code"] == "unknown_session"
+        await _send(ws, type="chat", id=2, message="hi", session="no-such-session")
+        assert (await _recv(ws))["code"] == "unknown_session"
+        await _send(ws, type="history", id=3)
+        assert (await _recv(ws))["code"] == "bad_request"
+        await _send(ws, type="sessions", id=4, limit=0)
+        assert (await _recv(ws))["code"] == "bad_request"
+        await _send(ws, type="ping", id=5)
+        assert (await _recv(ws))["type"] == "pong"  # still serving

@@ -5,8 +5,14 @@ Every frame is a JSON object ``{"v": 1, "type": ..., "id": ...}``.
 Client to server:
 
 * ``chat``: ``message`` (text); optional ``file`` (workspace-relative path), ``text`` (that
-  file's current text), ``line`` (0-based). Answered by ``chunk`` frames (``text``), then one
-  ``done`` (``text``, ``model``, ``cancelled``, ``context``, ``usage``).
+  file's current text), ``line`` (0-based), ``session`` (a stored session to continue; the
+  connection then stays in it). Answered by ``chunk`` frames (``text``), then one ``done``
+  (``text``, ``model``, ``cancelled``, ``session``, ``context``, ``usage``).
+* ``sessions``: optional ``limit`` (1-200, default 50), ``offset``. Answered by ``done`` with
+  ``result``: the stored sessions, most recently used first.
+* ``history``: ``session``; optional ``limit`` (1-1000, default 50), ``before`` (a message id),
+  ``thinking`` (include hidden reasoning). Answered by ``done`` with ``result: {session,
+  messages}``, the messages oldest first; an unknown session gets ``unknown_session``.
 * ``cancel``: stops the request ``id``; it ends with ``done`` and ``cancelled: true``. A cancel
   for an id that is not running gets an ``error`` with code ``not_running``.
 * ``action``: ``action`` (``explain``, ``findBugs``, ``refactor``, ``addDocstring``, ``fix``),
@@ -29,7 +35,7 @@ from dataclasses import dataclass
 from typing import Any
 
 VERSION = 1
-REQUEST_TYPES = frozenset({"chat", "cancel", "action", "complete", "ping"})
+REQUEST_TYPES = frozenset({"chat", "cancel", "action", "complete", "sessions", "history", "ping"})
 ACTIONS = frozenset({"explain", "findBugs", "refactor", "addDocstring", "fix"})
 
 
@@ -48,6 +54,7 @@ class Code:
     NOT_RUNNING = "not_running"
     FORBIDDEN_PATH = "forbidden_path"
     SECRET_FILE = "secret_file"  # a file that holds secrets is never read nor sent
+    UNKNOWN_SESSION = "unknown_session"
     NO_TARGET = "no_target"
     ACTION_FAILED = "action_failed"
     MODEL_ERROR = "model_error"
@@ -79,12 +86,20 @@ class Request:
             raise FrameError(Code.BAD_REQUEST, f"`{name}` must be {what}", self.id)
         return value
 
-    def int_field(self, name: str, *, required: bool = False) -> int | None:
+    def int_field(
+        self, name: str, *, required: bool = False, low: int = 0, high: int | None = None
+    ) -> int | None:
         value = self.body.get(name)
         if value is None and not required:
             return None
-        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            raise FrameError(Code.BAD_REQUEST, f"`{name}` must be a non-negative integer", self.id)
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int)
+            or value < low
+            or (high is not None and value > high)
+        ):
+            bounds = f"from {low} to {high}" if high is not None else f">= {low}"
+            raise FrameError(Code.BAD_REQUEST, f"`{name}` must be an integer {bounds}", self.id)
         return value
 
 

@@ -18,6 +18,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from quill.actions.service import SecretCodeRefused
 from quill.app import SecretFileRefused
+from quill.chat.service import UnknownSession
 from quill.gateway.chat_adapter import ChatSession, ChatTurn, open_chat
 from quill.gateway.core import Gateway
 from quill.gateway.features import run_action, run_completion
@@ -125,6 +126,8 @@ class Connection:
             "chat": self._chat,
             "action": self._action,
             "complete": self._complete,
+            "sessions": self._sessions,
+            "history": self._history,
         }[req.type]
         task = asyncio.get_running_loop().create_task(
             self._guarded(req, handler), name=f"ws-{req.type}-{req.id}"
@@ -153,6 +156,8 @@ class Connection:
             await self.error(exc.code, str(exc), req.id)
         except PathRefused as exc:
             await self.error(exc.code, str(exc), req.id)
+        except UnknownSession as exc:
+            await self.error(Code.UNKNOWN_SESSION, str(exc), req.id)
         except (SecretFileRefused, SecretCodeRefused) as exc:
             await self.error(Code.SECRET_FILE, str(exc), req.id)
         except NoModelAvailable as exc:
@@ -178,6 +183,11 @@ class Connection:
         )
         app = self.gateway.app
         metrics = self.gateway.metrics
+        continued = req.str_field("session")
+        if continued is not None and continued != self.session.stored_id:
+            if await app.chat.session(continued) is None:
+                raise UnknownSession(continued)
+            self.session.stored_id = continued
         chat = await open_chat(app, self.session, turn)
         pieces: list[str] = []
         app.busy(+1)
@@ -223,6 +233,33 @@ class Connection:
 
     async def _action(self, req: Request) -> None:
         result = await run_action(self.gateway.app, req)
+        await self.send(frame("done", req.id, cancelled=False, result=result))
+
+    async def _sessions(self, req: Request) -> None:
+        found = await self.gateway.app.chat.sessions(
+            limit=req.int_field("limit", low=1, high=200) or 50,
+            offset=req.int_field("offset") or 0,
+        )
+        result = [s.to_json() for s in found]
+        await self.send(frame("done", req.id, cancelled=False, result=result))
+
+    async def _history(self, req: Request) -> None:
+        session_id = req.str_field("session", required=True)
+        assert session_id is not None
+        chat = self.gateway.app.chat
+        stored = await chat.session(session_id)
+        if stored is None:
+            raise UnknownSession(session_id)
+        messages = await chat.history(
+            session_id,
+            limit=req.int_field("limit", low=1, high=1000) or 50,
+            before=req.int_field("before"),
+        )
+        thinking = req.body.get("thinking") is True
+        result = {
+            "session": stored.to_json(),
+            "messages": [m.to_json(thinking=thinking) for m in messages],
+        }
         await self.send(frame("done", req.id, cancelled=False, result=result))
 
     async def _complete(self, req: Request) -> None:

@@ -76,6 +76,25 @@ try {
   seen.stopped = await page.textContent(".msg.assistant:last-child .meta");
   check(seen.stopped.includes("stopped"), `the answer was not stopped: ${seen.stopped}`);
 
+  // Saved sessions: the conversation is listed, a new chat starts empty, and a click on the
+  // saved one brings its messages back; the next question continues it.
+  await page.waitForFunction(() => [...document.querySelectorAll("#sessions li")].some((li) => li.textContent.includes("Circle.area")), null, { timeout: 10000 });
+  seen.savedSessions = await page.$$eval("#sessions li", (items) => items.map((li) => li.textContent));
+  check(await page.isHidden("#sessions-hint"), "the no-sessions hint is still shown");
+  await page.click("#new-chat");
+  await page.waitForFunction(() => document.getElementById("connection").textContent.startsWith("connected"), null, { timeout: 30000 });
+  check((await page.$$(".msg")).length === 0, "a new chat did not start empty");
+  await page.click("#sessions li:has-text('Circle.area')");
+  await page.waitForFunction(() => document.querySelectorAll(".msg.user").length === 2, null, { timeout: 10000 });
+  seen.reopened = await page.$$eval(".msg.user", (items) => items.map((el) => el.textContent));
+  check(seen.reopened[0] === "What does Circle.area return?", `reopened: ${JSON.stringify(seen.reopened)}`);
+  check(await page.isVisible("#sessions li.current:has-text('Circle.area')"), "the reopened session is not marked current");
+  await page.fill("#message", "Thanks. Say ok.");
+  await page.click("#send");
+  await page.waitForFunction(() => document.querySelectorAll(".msg.user").length === 3 && document.getElementById("send").disabled === false, null, { timeout: 120000 });
+  seen.continued = await page.$eval("#sessions li.current", (li) => li.textContent);
+  check(seen.continued.includes("6 messages"), `the question did not continue the session: ${seen.continued}`);
+
   check(errors.length === 0, `errors on the page: ${errors.join("; ")}`);
   console.log(JSON.stringify({ ok: true, ...seen }));
 } catch (err) {

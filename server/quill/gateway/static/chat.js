@@ -2,7 +2,11 @@
 "use strict";
 
 const $ = (id) => document.getElementById(id);
-const state = { ws: null, nextId: 1, current: null, retry: 500, closedOnPurpose: false };
+const state = {
+  ws: null, nextId: 1, current: null, retry: 500, closedOnPurpose: false,
+  session: null,     // the stored session this page continues; null: a new one
+  waiting: new Map(), // request id -> callback(frame) for sessions/history requests
+};
 
 // ------------------------------------------------------------------ markdown
 
@@ -186,7 +190,14 @@ function connect() {
 
 function onFrame(f) {
   if (f.type === "hello") {
-    $("connection").textContent = `connected · session ${f.session}`;
+    $("connection").textContent = "connected";
+    loadSessions();
+    return;
+  }
+  const callback = state.waiting.get(f.id);
+  if (callback) {
+    state.waiting.delete(f.id);
+    callback(f);
     return;
   }
   const entry = state.current;
@@ -221,6 +232,56 @@ function finish(f) {
   showAnswer(entry);
   state.current = null;
   setBusy(false);
+  if (f.session) {
+    state.session = f.session;
+    loadSessions();
+  }
+}
+
+// ------------------------------------------------------------------ sessions
+
+function request(type, fields, callback) {
+  if (!state.ws || state.ws.readyState !== WebSocket.OPEN) return;
+  const id = `${type}-${state.nextId++}`;
+  state.waiting.set(id, callback);
+  state.ws.send(JSON.stringify({ v: 1, type, id, ...fields }));
+}
+
+function loadSessions() {
+  request("sessions", { limit: 50 }, (f) => {
+    if (f.type !== "done") return;
+    const list = $("sessions");
+    list.replaceChildren();
+    for (const s of f.result) {
+      const li = document.createElement("li");
+      li.dataset.session = s.id;
+      li.title = s.title;
+      li.textContent = s.title;
+      const when = document.createElement("span");
+      when.className = "when";
+      when.textContent = `${s.messageCount} messages`;
+      li.appendChild(when);
+      if (s.id === state.session) li.classList.add("current");
+      li.addEventListener("click", () => openSession(s.id));
+      list.appendChild(li);
+    }
+    $("sessions-hint").hidden = f.result.length > 0;
+  });
+}
+
+function openSession(id) {
+  if (state.current) return; // an answer is streaming
+  request("history", { session: id, limit: 200 }, (f) => {
+    if (f.type === "error") { addMessage("error", `${f.code}: ${f.message}`); return; }
+    state.session = id;
+    $("log").replaceChildren();
+    for (const m of f.result.messages) {
+      if (m.role === "user" || m.role === "assistant") addMessage(m.role, m.content);
+    }
+    for (const li of $("sessions").children) {
+      li.classList.toggle("current", li.dataset.session === id);
+    }
+  });
 }
 
 function send(event) {
@@ -230,6 +291,7 @@ function send(event) {
   const frame = { v: 1, type: "chat", id: state.nextId++, message };
   const file = $("file").value.trim();
   if (file) frame.file = file;
+  if (state.session) frame.session = state.session;
   addMessage("user", message);
   state.current = { id: frame.id, text: "", el: addMessage("assistant", ""), meta: null };
   state.ws.send(JSON.stringify(frame));
@@ -270,6 +332,7 @@ window.addEventListener("DOMContentLoaded", () => {
   });
   $("new-chat").addEventListener("click", () => {
     $("log").replaceChildren();
+    state.session = null;
     state.closedOnPurpose = true;
     if (state.ws) state.ws.close();
   });
