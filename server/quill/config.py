@@ -162,7 +162,9 @@ class ChatSettings(_Section):
         True,
         description="Let reasoning models think before answering (the thinking is hidden from "
         "the answer and kept with the message). `false` sends the model's no-thinking switch "
-        "where one is known (`/no_think` for Qwen3 and SmolLM3).",
+        "where one is known (`/no_think` for Qwen3 and SmolLM3), and "
+        "`chat_template_kwargs.enable_thinking: false` to OpenAI-compatible servers other "
+        "than OpenAI's own.",
     )
     search_results: int = Field(
         4,

@@ -144,7 +144,10 @@ class ChatService:
             asked, history=sent, summary=summary, context=gathered.blocks, switch=switch
         )
         options = GenerationOptions(
-            max_tokens=settings.max_tokens, temperature=settings.temperature, priority="chat"
+            max_tokens=settings.max_tokens,
+            temperature=settings.temperature,
+            priority="chat",
+            thinking=None if settings.thinking else False,
         )
         turn = ChatTurn(
             session_id=session.id,
@@ -154,6 +157,7 @@ class ChatService:
             notes=gathered.notes,
             redacted=redacted + gathered.redacted,
             prompt_tokens=count(joined_text(messages)),
+            options=options,
             start=lambda: self._router().stream_chat("chat", messages, options),
             finish=lambda t: self._store_answer(t, count),
             spawn=self._spawn,

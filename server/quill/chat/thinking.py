@@ -6,9 +6,9 @@ thinking, also when a tag arrives split across pieces (``"<thi"``, ``"nk>"``). T
 kept (the chat stores it with the message, a front door may show it on request).
 
 The "no thinking" switch: some model families read a soft switch from the prompt (Qwen3:
-``/no_think`` in a user or system message; SmolLM3: in the system message). Servers that take
-``chat_template_kwargs: {"enable_thinking": false}`` instead need the provider to send it;
-:class:`quill.models.base.GenerationOptions` has no field for it yet.
+``/no_think`` in a user or system message; SmolLM3: in the system message). The chat also sets
+``GenerationOptions.thinking = False``, which the OpenAI-compatible provider sends as
+``chat_template_kwargs: {"enable_thinking": false}`` for servers whose chat templates read it.
 """
 
 from __future__ import annotations

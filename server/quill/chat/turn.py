@@ -17,7 +17,7 @@ from typing import Any, Literal
 from quill.chat.records import ContextItem, StoredMessage
 from quill.chat.repetition import stop_on_repetition
 from quill.chat.thinking import ThinkSplitter
-from quill.models.base import ChatMessage
+from quill.models.base import ChatMessage, GenerationOptions
 from quill.models.errors import ModelError
 from quill.models.router import RoutedStream
 
@@ -60,6 +60,7 @@ class ChatTurn:
         notes: list[str],
         redacted: int,
         prompt_tokens: int,
+        options: GenerationOptions,
         start: Callable[[], RoutedStream],
         finish: Callable[[ChatTurn], Awaitable[StoredMessage | None]],
         spawn: Spawn,
@@ -71,6 +72,7 @@ class ChatTurn:
         self.notes = notes
         self.redacted = redacted
         self.prompt_tokens = prompt_tokens
+        self.options = options  # what the model is asked with
         self.model: str | None = None
         self.thinking = ""
         self.stopped = False

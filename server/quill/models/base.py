@@ -76,6 +76,9 @@ class GenerationOptions:
     stop: Sequence[str] = ()
     #: how urgent the request is; see :data:`Priority`
     priority: Priority = "chat"
+    #: False asks a reasoning model not to think, where the server takes a switch for it
+    #: (``chat_template_kwargs.enable_thinking``); None leaves the model's default
+    thinking: bool | None = None
 
 
 class ModelProvider(abc.ABC):

@@ -73,6 +73,17 @@ def parse_retry_after(value: str | None) -> float | None:
     return max(0.0, when.timestamp() - time.time())
 
 
+#: hosted APIs that refuse request fields they do not know
+_STRICT_HOSTS = ("api.openai.com",)
+
+
+def takes_template_kwargs(base_url: str) -> bool:
+    """Whether ``chat_template_kwargs`` may be sent to ``base_url``: any server but the hosted
+    APIs that refuse unknown fields (local servers take the field or ignore it)."""
+    host = (httpx.URL(base_url).host or "").lower()
+    return not any(host == h or host.endswith("." + h) for h in _STRICT_HOSTS)
+
+
 class OpenAIProvider(ModelProvider):
     def __init__(self, name: str, settings: ModelSettings) -> None:
         super().__init__(name)
@@ -223,6 +234,10 @@ class OpenAIProvider(ModelProvider):
         }
         if options.stop:
             payload["stop"] = list(options.stop)
+        if options.thinking is False and takes_template_kwargs(self.base_url):
+            # llama.cpp's server, vLLM and SGLang pass these to the chat template, where
+            # Qwen3, SmolLM3 and other reasoning families read their switch
+            payload["chat_template_kwargs"] = {"enable_thinking": False}
         return self._sse(f"{self.base_url}/chat/completions", payload, _pick_chat)
 
     def stream_completion(

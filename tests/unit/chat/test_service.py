@@ -126,8 +126,10 @@ async def test_the_no_thinking_switch(tmp_path: Path) -> None:
     chat = _service(router, tmp_path / "chat.db", ChatSettings(thinking=False))
     turn = await chat.send(None, "hi")
     assert turn.messages[-1]["content"].endswith("hi /no_think")
+    assert turn.options.thinking is False  # also sent as the server's template switch
     thinking = _service(router, tmp_path / "chat2.db", ChatSettings(thinking=True))
-    assert (await thinking.send(None, "hi")).messages[-1]["content"] == "hi"
+    default = await thinking.send(None, "hi")
+    assert default.messages[-1]["content"] == "hi" and default.options.thinking is None
     for service in (chat, thinking):
         await service.aclose()
     await router.aclose()

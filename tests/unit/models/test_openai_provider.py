@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import time
@@ -13,8 +14,8 @@ import httpx
 import pytest
 
 from quill.config import ModelSettings, Settings
-from quill.models.base import GenerationOptions
-from quill.models.openai_compat import OpenAIProvider
+from quill.models.base import ChatMessage, GenerationOptions
+from quill.models.openai_compat import OpenAIProvider, takes_template_kwargs
 from quill.models.router import ModelRouter
 
 from .test_router_faults import free_port
@@ -128,3 +129,28 @@ async def test_one_setting_routes_every_feature_to_the_endpoint(llama_server: st
     assert (await stream.text()).strip()
     assert stream.model == "endpoint"
     await router.aclose()
+
+
+async def test_no_thinking_is_sent_as_a_chat_template_switch_the_server_accepts(
+    provider: OpenAIProvider,
+) -> None:
+    sent: list[dict[str, object]] = []
+
+    async def record(request: httpx.Request) -> None:
+        if request.url.path.endswith("/chat/completions"):
+            sent.append(json.loads(request.content))
+
+    provider.client.event_hooks["request"].append(record)
+    messages: list[ChatMessage] = [{"role": "user", "content": "Say hello."}]
+    for thinking in (False, None):
+        options = GenerationOptions(max_tokens=8, thinking=thinking)
+        text = "".join([p async for p in provider.stream_chat(messages, options)])
+        assert text.strip()  # the real server took the request
+    assert sent[0]["chat_template_kwargs"] == {"enable_thinking": False}
+    assert "chat_template_kwargs" not in sent[1]
+
+
+def test_openai_itself_is_never_sent_fields_it_refuses() -> None:
+    assert not takes_template_kwargs("https://api.openai.com/v1")
+    assert takes_template_kwargs("http://127.0.0.1:8080/v1")
+    assert takes_template_kwargs("https://models.example.com/v1")
