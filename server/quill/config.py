@@ -48,10 +48,12 @@ class ModelSettings(_Section):
     threads: int | None = Field(
         None, ge=1, le=256, description="CPU threads for `local` (default: half the cores)."
     )
-    fim: Literal["auto", "infill", "template", "chat"] = Field(
+    fim: Literal["auto", "infill", "template", "chat", "continuation"] = Field(
         "auto",
         description="Fill-in-the-middle mode: probe (`auto`), llama.cpp `/infill`, FIM "
-        "tokens in the prompt (`template`) or a chat hole-filler prompt (`chat`).",
+        "tokens in the prompt (`template`), a chat hole-filler prompt (`chat`), or a plain "
+        "continuation of the file up to the cursor (`continuation`; `auto` picks it for the "
+        "embedded model).",
     )
     connect_timeout_seconds: float = Field(
         3.0, gt=0, le=120, description="Connection timeout for `openai`."

@@ -240,7 +240,8 @@ class CompletionService:
         used_context = count(context_text) if context_text else 0
         # Everything after the cursor is evaluated again on every keystroke (the prefix cache
         # stops at the cursor), so on a CPU model the suffix gets a small share.
-        share = 0.92 if local else 0.8
+        # A plain continuation sends nothing after the cursor.
+        share = 1.0 if mode == "continuation" else 0.92 if local else 0.8
         cut_prefix, cut_suffix = cut_prefix_suffix(
             head, tail, budget - used_context, count, prefix_share=share
         )
@@ -302,6 +303,7 @@ class CompletionService:
                 model_ms=(time.perf_counter() - model_started) * 1000,
             )
         model_ms = (time.perf_counter() - model_started) * 1000
+        raw = rendered.answer(raw)
         if mode == "chat":
             raw = extract_hole_filler_answer(raw, prefix=cut_prefix)
             if looks_like_prose(raw):

@@ -18,6 +18,7 @@ from collections.abc import AsyncGenerator, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
+from quill.context.render import comment_prefix
 from quill.index.languages import language_for_path
 from quill.models.base import ChatMessage, GenerationOptions, ModelProvider
 from quill.prompts import read_prompt
@@ -36,7 +37,7 @@ __all__ = [
     "question_messages",
 ]
 
-PromptMode = Literal["infill", "template", "chat"]
+PromptMode = Literal["infill", "template", "chat", "continuation"]
 
 
 def prompt_mode_for(provider: ModelProvider) -> tuple[PromptMode, FimTemplate | None]:
@@ -44,8 +45,8 @@ def prompt_mode_for(provider: ModelProvider) -> tuple[PromptMode, FimTemplate | 
     mode = provider.fim_mode()
     if mode == "infill":
         return "infill", None
-    if mode == "chat":
-        return "chat", None
+    if mode in ("chat", "continuation"):
+        return mode, None
     template = select_fim_template(getattr(provider, "model", "") or "")
     if template is not None:
         return "template", template
@@ -59,6 +60,8 @@ def describe_prompt_mode(provider: ModelProvider) -> str:
         return "llama.cpp /infill"
     if mode == "template" and template is not None:
         return f"FIM template `{template.family}`"
+    if mode == "continuation":
+        return "plain continuation of the file up to the cursor"
     return "chat hole-filler prompt"
 
 
@@ -86,6 +89,20 @@ class CompletionPrompt:
     #: for ``infill``: the text after the cursor, sent apart from the prompt
     suffix: str | None = None
     stop: tuple[str, ...] = field(default_factory=tuple)
+    #: blanks cut from the end of the prompt (a prompt that ends in spaces throws a model's
+    #: tokenizer off); the model writes them again, and :meth:`answer` takes them off
+    healed: str = ""
+
+    def answer(self, raw: str) -> str:
+        """What the model wrote, as the text to insert at the cursor."""
+        if not self.healed:
+            return raw
+        if raw.startswith(self.healed):
+            return raw[len(self.healed) :]
+        if not self.healed.strip("\n"):
+            return raw
+        # the model chose other blanks than the ones typed: the typed ones stay
+        return raw.lstrip(" \t") if not raw.startswith("\n") else raw
 
     def start(
         self, provider: ModelProvider, options: GenerationOptions
@@ -116,6 +133,19 @@ def completion_prompt(
     if mode == "chat":
         messages = build_hole_filler_messages(prefix, suffix, context, language or "", path or "")
         return CompletionPrompt("chat", messages)
+    if mode == "continuation":
+        # Nothing after the cursor: all but the newly typed tokens stay in the KV cache.
+        body = prefix.rstrip(" \t")
+        values = {
+            "context": context,
+            "comment": comment_prefix(language),
+            "file_path": path or "untitled",
+            "prefix": body,
+        }
+        text = fill_placeholders(read_prompt("completion/continuation.md"), values)
+        return CompletionPrompt(
+            "continuation", text, stop=("\n\n",), healed=prefix[len(body) :]
+        )
     if mode == "template" and template is not None:
         text = template.render(prefix, suffix, context, path or "")
         return CompletionPrompt("template", text, stop=template.stop)

@@ -11,7 +11,7 @@ from typing import Final, Literal
 from quill.models.tokens import TokenCounter
 
 ChatMessage = dict[str, str]
-FimMode = Literal["infill", "template", "chat", "none"]
+FimMode = Literal["infill", "template", "chat", "continuation", "none"]
 #: Who is waiting for an answer. A provider that queues requests (the embedded model) serves
 #: ``completion`` first (someone is typing), then ``chat`` and ``actions`` in arrival order.
 Priority = Literal["completion", "chat", "actions"]

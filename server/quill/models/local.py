@@ -159,11 +159,13 @@ class LocalProvider(ModelProvider):
         return self._model_id
 
     def fim_mode(self) -> FimMode:
-        # The embedded SmolLM2 is an instruct model without FIM tokens.
+        # The embedded SmolLM2 is an instruct model without FIM tokens. A plain continuation
+        # (context, then the file up to the cursor) keeps everything but the newly typed
+        # tokens in llama.cpp's KV cache; the chat hole filler re-reads its tail every time.
         mode = self.settings.fim
-        if mode in ("chat", "template"):
+        if mode in ("chat", "template", "continuation"):
             return mode
-        return "chat"
+        return "continuation"
 
     # ----------------------------------------------------------------- loading
 

@@ -155,8 +155,9 @@ class Scheduler:
                 job.llm = self._context(CONTEXT_OF[job.priority])
                 job.llm.last_prompt = None
                 job.pieces = job.produce(job.llm)
-                if RANK[job.priority] > 0:  # only a job that can be preempted needs chunks
-                    self._plan_prefill(job, job.llm)
+                # In chunks: a chat gives way to a completion between two of them, and a
+                # completion the user typed past is dropped between two of them.
+                self._plan_prefill(job, job.llm)
             elif job.evaluated < len(job.prompt):
                 chunk = job.prompt[job.evaluated : job.evaluated + PREFILL_CHUNK]
                 job.llm.n_tokens = job.evaluated  # eval() drops the cache after this position

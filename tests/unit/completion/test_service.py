@@ -36,7 +36,11 @@ async def test_suggestion_from_the_model_then_type_through(app: Quill) -> None:
     suggestion = first.suggestions[0].text
     assert suggestion.strip()
     record = service.last_prompt
-    assert record is not None and record.mode == "chat" and record.model == "local"
+    assert record is not None and record.mode == "continuation" and record.model == "local"
+    # a plain continuation: the file up to the cursor ends the prompt, nothing after it
+    assert isinstance(record.prompt, str)
+    assert record.prompt.endswith("def circle_area(radius):\n")  # its blanks come back
+    assert "# file: shapes.py\nimport math" in record.prompt
     tokens = record.to_json()["tokens"]
     assert 0 < tokens["total"] <= 384 == tokens["budget"]  # the embedded model's budget
 

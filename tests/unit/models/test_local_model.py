@@ -94,7 +94,7 @@ async def test_probe_reports_the_embedded_model(local: LocalProvider) -> None:
     health = await local.probe(generate=True)
     assert health.healthy
     assert health.context_size == 512
-    assert health.fim_mode == "chat"
+    assert health.fim_mode == "continuation"
     assert health.probe_latency_ms is not None
 
 
