@@ -143,9 +143,7 @@ def completion_prompt(
             "prefix": body,
         }
         text = fill_placeholders(read_prompt("completion/continuation.md"), values)
-        return CompletionPrompt(
-            "continuation", text, stop=("\n\n",), healed=prefix[len(body) :]
-        )
+        return CompletionPrompt("continuation", text, stop=("\n\n",), healed=prefix[len(body) :])
     if mode == "template" and template is not None:
         text = template.render(prefix, suffix, context, path or "")
         return CompletionPrompt("template", text, stop=template.stop)
