@@ -55,6 +55,12 @@ class ModelSettings(_Section):
         "continuation of the file up to the cursor (`continuation`; `auto` picks it for the "
         "embedded model).",
     )
+    quantization: Literal["auto", "as-is", "q4_0", "q8_0"] = Field(
+        "auto",
+        description="Weights format for `local`, converted once into the cache: `auto` "
+        "converts the embedded model to Q4_0 (about 2.6x faster prompt reading on a CPU "
+        "than the Q4_1 it ships as) and loads any other file as it is.",
+    )
     connect_timeout_seconds: float = Field(
         3.0, gt=0, le=120, description="Connection timeout for `openai`."
     )

@@ -1,8 +1,9 @@
-"""The context of the line being typed on, gathered once when the cursor arrives there.
+"""The context of the lines being typed on, gathered once when the cursor arrives there.
 
-While the user types on one line the context stays the same, so the prompt keeps its beginning
-and the model's prefix cache keeps hitting; it is gathered afresh when the cursor moves to
-another line (or the budget changes). Sources run on executor threads, raced against a
+While the user types within one block of :data:`LINE_GRID` lines the context stays the same,
+so the prompt keeps its beginning and the model's prefix cache keeps hitting, also on the next
+line; it is gathered afresh when the cursor moves to another block (or file, or the budget
+changes). Sources run on executor threads, raced against a
 deadline; a source that misses it is named in ``droppedSources``.
 """
 
@@ -15,7 +16,10 @@ from collections.abc import Callable, Sequence
 from quill.completion.recent_edits import RecentEdits
 from quill.context.sections import ContextQuery, ContextSection, ContextSource
 
-__all__ = ["Gathered", "LineContext"]
+__all__ = ["LINE_GRID", "Gathered", "LineContext"]
+
+#: lines that share one context (aligned blocks: lines 0-7, 8-15, ...)
+LINE_GRID = 8
 
 log = logging.getLogger(__name__)
 
@@ -35,9 +39,9 @@ class LineContext:
         sources: Sequence[tuple[str, ContextSource]],
         deadline_s: float,
     ) -> asyncio.Future[Gathered]:
-        """The context for ``query``'s line: the one under way or done for this line, else
-        a new gathering (which the caller may await later, behind the debounce)."""
-        key = (query.uri, query.line, query.budget_tokens)
+        """The context for ``query``'s line: the one under way or done for this block of
+        lines, else a new gathering (which the caller may await later, behind the debounce)."""
+        key = (query.uri, query.line // LINE_GRID, query.budget_tokens)
         current = self._current
         if current is not None and current[0] == key:
             future = current[1]

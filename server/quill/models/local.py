@@ -36,6 +36,7 @@ from quill.models.base import (
 )
 from quill.models.errors import ModelCapabilityMissing, ModelError, ModelUnavailable
 from quill.models.local_queue import Produce, Scheduler
+from quill.models.quantize import target_for, weights_for
 
 log = logging.getLogger(__name__)
 
@@ -155,7 +156,9 @@ class LocalProvider(ModelProvider):
     def model_id(self) -> str:
         if self._model_id is None:
             path = self.model_path()
-            self._model_id = f"local:{path.name if path else 'missing'}"
+            target = target_for(self.settings.quantization, embedded=not self.settings.model_path)
+            name = path.name if path else "missing"
+            self._model_id = f"local:{name}" + (f":{target}" if target else "")
         return self._model_id
 
     def fim_mode(self) -> FimMode:
@@ -183,8 +186,14 @@ class LocalProvider(ModelProvider):
             raise ModelUnavailable(f"model file not found: {path}", model=self.name)
         return path
 
+    def _weights(self, path: Path) -> Path:
+        """The file to load: ``path`` converted to the configured format (cached)."""
+        target = target_for(self.settings.quantization, embedded=not self.settings.model_path)
+        return weights_for(path, target)
+
     def _load_blocking(self, path: Path, purpose: str = "completion") -> Any:
         started = time.perf_counter()
+        path = self._weights(path)
         threads = self.settings.threads or default_threads()
         llm = _llama_class()(
             model_path=str(path),
@@ -349,6 +358,9 @@ class LocalProvider(ModelProvider):
         health.loaded = True
         health.context_size = int(llm.n_ctx())
         health.message = "embedded model loaded"
+        loaded = Path(getattr(llm, "model_path", "") or "")
+        if path is not None and loaded.name and loaded.name != path.name:
+            health.message += f" (converted for speed: {loaded.name})"
         if generate:
             await self.time_one_token(health)
         return health

@@ -29,9 +29,12 @@ def request(
     return CompletionRequest(uri, text, line, character, 1, "python", "shapes.py", invoked)
 
 
+DOCUMENTED = 'import math\n\n\ndef circle_area(radius):\n    """The area of a circle."""\n    \n'
+
+
 async def test_suggestion_from_the_model_then_type_through(app: Quill) -> None:
     service = app.completion
-    first = await service.complete(request(BODY, 4, 4))
+    first = await service.complete(request(DOCUMENTED, 5, 4))
     assert first.model_called and first.reason == "ok", first.reason
     suggestion = first.suggestions[0].text
     assert suggestion.strip()
@@ -39,16 +42,16 @@ async def test_suggestion_from_the_model_then_type_through(app: Quill) -> None:
     assert record is not None and record.mode == "continuation" and record.model == "local"
     # a plain continuation: the file up to the cursor ends the prompt, nothing after it
     assert isinstance(record.prompt, str)
-    assert record.prompt.endswith("def circle_area(radius):\n")  # its blanks come back
+    assert record.prompt.endswith('"""The area of a circle."""\n')  # its blanks come back
     assert "# file: shapes.py\nimport math" in record.prompt
     tokens = record.to_json()["tokens"]
     assert 0 < tokens["total"] <= 384 == tokens["budget"]  # the embedded model's budget
 
     # The user types the first characters of the suggestion: the rest comes from the cache.
     typed = suggestion[:3]
-    lines = BODY.split("\n")
-    lines[4] = "    " + typed
-    second = await service.complete(request("\n".join(lines), 4, 4 + len(typed)))
+    lines = DOCUMENTED.split("\n")
+    lines[5] = "    " + typed
+    second = await service.complete(request("\n".join(lines), 5, 4 + len(typed)))
     assert second.from_cache and not second.model_called
     assert second.suggestions[0].text == suggestion[3:]
     assert service.cache.stats().type_through_hits == 1
