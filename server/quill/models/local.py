@@ -360,7 +360,9 @@ class LocalProvider(ModelProvider):
         health.message = "embedded model loaded"
         loaded = Path(getattr(llm, "model_path", "") or "")
         if path is not None and loaded.name and loaded.name != path.name:
-            health.message += f" (converted for speed: {loaded.name})"
+            fmt = loaded.name.removesuffix(".gguf").rsplit(".", 1)[-1]
+            health.model = f"{path.name} as {fmt}"
+            health.message += f" (converted for speed: {loaded})"
         if generate:
             await self.time_one_token(health)
         return health

@@ -92,7 +92,7 @@ async def test_the_provider_loads_the_converted_file_and_answers(gguf_path: Path
     provider = LocalProvider("local", ModelSettings(provider="local", context_size=512))
     try:
         health = await provider.probe()
-        assert health.healthy and "Q4_0" in health.message, health.message
+        assert health.healthy and health.model.endswith(".gguf as Q4_0"), health.model
         assert provider.model_id.endswith(":q4_0")
         text = "".join(
             [p async for p in provider.stream_completion("def add(a, b):\n", GenerationOptions(8))]
