@@ -34,6 +34,7 @@ from quill.models.router import ModelRouter, RoutedStream
 from quill.models.tokens import estimate_tokens
 from quill.safety.secrets import is_secret_file, redact
 from quill.settings_sources import SettingsProblem, SettingsSources
+from quill.stats import process_figures
 from quill.status import Status, model_status
 from quill.tasks import TaskRegistry
 
@@ -153,6 +154,7 @@ class Quill:
         status = self._model_status()
         status.completion = self.completion.status()
         status.gateway = self.gateway_info
+        status.process = process_figures()
         return status
 
     def _model_status(self) -> Status:

@@ -25,6 +25,8 @@ class Status:
     completion: dict[str, object] = field(default_factory=dict)
     #: the local gateway when one runs: {url, port, tokenFile, pageUrl}
     gateway: dict[str, object] | None = None
+    #: the server process: {rssBytes, tasks, threads}
+    process: dict[str, int] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -34,6 +36,7 @@ class Status:
             "models": self.models,
             "completion": self.completion,
             "gateway": self.gateway,
+            "process": self.process,
         }
 
 

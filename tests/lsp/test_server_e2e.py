@@ -69,6 +69,8 @@ async def test_initialize_advertises_quill(client: LanguageClient) -> None:
     result = plain(await client.protocol.send_request_async("quill/status", {}))
     assert result["kind"] in ("Normal", "Warning")
     assert [m["name"] for m in result["models"]] == ["local"]
+    process = result["process"]  # what a leak check reads
+    assert process["rssBytes"] > 10 * 2**20 and process["tasks"] >= 1 and process["threads"] >= 1
 
 
 async def test_status_changes_to_ready_after_the_model_check(client: LanguageClient) -> None:
