@@ -126,6 +126,13 @@ def build_parser() -> argparse.ArgumentParser:
     bench_context.add_argument("--budget", type=int, default=1024)
     bench_context.add_argument("--max-cases", type=int, default=300)
     bench_context.add_argument("--seed", type=int, default=0)
+    bench_soak = bench_sub.add_parser(
+        "soak", help="completions, actions and chat together for a while: memory and tasks"
+    )
+    bench_soak.add_argument("path", nargs="?", type=Path)
+    bench_soak.add_argument("--duration", type=float, default=180.0, help="seconds")
+    bench_soak.add_argument("--seed", type=int, default=0)
+    bench_soak.add_argument("--json", action="store_true", help="only the JSON line")
     return parser
 
 
@@ -191,6 +198,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             budget=args.budget,
             max_cases=args.max_cases,
             seed=args.seed,
+        )
+    if args.command == "bench" and args.bench == "soak":
+        from quill.bench.soak_bench import run_soak_bench
+
+        return run_soak_bench(
+            args.path, sys.stdout, duration_s=args.duration, seed=args.seed, as_json=args.json
         )
     if args.command == "bench" and args.bench == "completion":
         from quill.bench.completion_bench import run_completion_bench
