@@ -166,6 +166,9 @@ def _usable(conn: sqlite3.Connection, fingerprint: str) -> bool:
     if meta.get("fingerprint") != fingerprint:
         return False
     conn.execute("SELECT count(*) FROM files").fetchone()
+    # A cold index drops the lookup indexes while it writes and builds them at its end; a
+    # process killed in between left them out: build them now (a no-op when they exist).
+    conn.executescript(SCHEMA)
     return True
 
 
