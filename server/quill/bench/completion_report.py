@@ -56,6 +56,7 @@ def compute_figures(
     pauses = [r for r in tally.inline if r.pause]
     cold: Inline | None = None
     warm: list[float] = []
+    by_kind: dict[str, list[float]] = {"line_start": [], "line_end": []}
     for s in sessions:
         mine = [r for r in pauses if r.session == s.index]
         if mine and cold is None:
@@ -63,6 +64,7 @@ def compute_figures(
         for r in mine[1:]:
             if r.text and r.call.rtt_ms is not None:
                 warm.append(r.call.rtt_ms)
+                by_kind.setdefault(r.kind, []).append(r.call.rtt_ms)
     with_suggestion = sum(1 for r in pauses if r.text)
     unanswered = sum(1 for r in pauses if r.capped or r.call.arrived is None)
 
@@ -110,6 +112,12 @@ def compute_figures(
         "undos": len(undo),
         "firstSuggestionMsP50": percentile(warm, 50),
         "firstSuggestionSamples": len(warm),
+        # at the start of a line just moved to (the prompt is new to the model's cache) and
+        # after the last character of a line just typed (all but the new tokens are cached)
+        "firstSuggestionAtNewLineMsP50": percentile(by_kind["line_start"], 50),
+        "firstSuggestionAtNewLineSamples": len(by_kind["line_start"]),
+        "firstSuggestionWhileTypingMsP50": percentile(by_kind["line_end"], 50),
+        "firstSuggestionWhileTypingSamples": len(by_kind["line_end"]),
         "coldFirstAnswerMs": round(cold.call.rtt_ms, 1)
         if cold is not None and cold.call.rtt_ms is not None
         else None,
@@ -248,5 +256,10 @@ def write_report(figures: dict[str, Any], out: TextIO) -> None:
         f"{_ms(figures['coldFirstAnswerMs'])} ({cold}); {figures['pausesWithSuggestion']} of "
         f"{figures['pausePoints']} pauses got a suggestion, {figures['pausesUnanswered']} "
         f"got no answer while the user waited ({SETTLE_CAP_S:.0f} s)\n"
+        f"  of which at the start of a line just moved to: p50 "
+        f"{_ms(figures['firstSuggestionAtNewLineMsP50'])} over "
+        f"{figures['firstSuggestionAtNewLineSamples']}; after typing a line: p50 "
+        f"{_ms(figures['firstSuggestionWhileTypingMsP50'])} over "
+        f"{figures['firstSuggestionWhileTypingSamples']}\n"
     )
     w(json.dumps(figures, sort_keys=False) + "\n")
