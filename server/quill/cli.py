@@ -117,6 +117,21 @@ def build_parser() -> argparse.ArgumentParser:
     bench_completion.add_argument("path", nargs="?", type=Path)
     bench_completion.add_argument("--keystrokes", type=int, default=300)
     bench_completion.add_argument("--seed", type=int, default=0)
+    bench_completion.add_argument(
+        "--quality",
+        action="store_true",
+        help="held-out lines of real projects (PATH: a folder or NAME==VERSION; default: "
+        "three pinned), asked with and without Quill's context: exact match, edit "
+        "similarity, latency",
+    )
+    bench_completion.add_argument("--cases", type=int, default=60, help="with --quality")
+    bench_completion.add_argument(
+        "--prompt-mode", choices=["auto", "chat", "continuation"], default="auto"
+    )
+    bench_completion.add_argument("--model-path", help="a GGUF file for the embedded model")
+    bench_completion.add_argument("--endpoint", help="an OpenAI-compatible base URL")
+    bench_completion.add_argument("--model", help="the model name to request from --endpoint")
+    bench_completion.add_argument("--json", action="store_true", help="one JSON line only")
     bench_context = bench_sub.add_parser(
         "context", help="recall of the definitions the next line needs, against aider"
     )
@@ -204,6 +219,20 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return run_soak_bench(
             args.path, sys.stdout, duration_s=args.duration, seed=args.seed, as_json=args.json
+        )
+    if args.command == "bench" and args.bench == "completion" and args.quality:
+        from quill.bench.completion_quality import run_quality_bench
+
+        return run_quality_bench(
+            [str(args.path)] if args.path is not None else [],
+            sys.stdout,
+            cases=args.cases,
+            seed=args.seed,
+            prompt_mode=args.prompt_mode,
+            model_path=args.model_path,
+            endpoint=args.endpoint,
+            model=args.model,
+            json_only=args.json,
         )
     if args.command == "bench" and args.bench == "completion":
         from quill.bench.completion_bench import run_completion_bench
