@@ -93,7 +93,7 @@ async def test_inline_completion_and_transparency(vscode: LanguageClient) -> Non
             types.ExecuteCommandParams(command="quill.lastPrompt")
         )
     )
-    assert last["model"] == "local" and last["mode"] == "chat"
+    assert last["model"] == "local" and last["mode"] == "continuation"
     assert last["tokens"]["prefix"] > 0 and last["tokens"]["budget"] == 384
     assert last["completion"] == items[0].insert_text
 

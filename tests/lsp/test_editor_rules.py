@@ -194,10 +194,10 @@ async def test_inline_completion_splits_at_the_cursor(editor: LanguageClient) ->
     )
     assert result is not None
     record = await _last_prompt(editor)
-    assert record["uri"].endswith("main.py") and record["mode"] == "chat"
-    user = record["prompt"][-1]["content"]
-    # The cursor is at the end of the line: everything typed is before the hole.
-    assert f"{line}{{{{FILL_HERE}}}}" in user, user
+    assert record["uri"].endswith("main.py") and record["mode"] == "continuation"
+    prompt = record["prompt"]
+    # The cursor is at the end of the line: the prompt ends with everything typed on it.
+    assert prompt.endswith(line.rstrip(" \t")), prompt[-300:]
 
 
 @pytest.mark.model
