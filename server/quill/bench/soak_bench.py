@@ -218,6 +218,27 @@ def _source_files(workspace: Path, copied: Sequence[Path]) -> list[Path]:
     return found
 
 
+def _change(
+    client: StdioClient, uri: str, version: int, line: int, start: int, end: int, text: str
+) -> None:
+    """One incremental ``didChange``: characters ``start:end`` of ``line`` become ``text``."""
+    client.notify(
+        "textDocument/didChange",
+        {
+            "textDocument": {"uri": uri, "version": version},
+            "contentChanges": [
+                {
+                    "range": {
+                        "start": {"line": line, "character": start},
+                        "end": {"line": line, "character": end},
+                    },
+                    "text": text,
+                }
+            ],
+        },
+    )
+
+
 def run_soak(
     workspace: Path,
     files: Sequence[Path],
@@ -283,10 +304,13 @@ def run_soak(
         next_sample = next_action = 0.0
         next_chat = 2.0
         typed: tuple[str, int, str, int] | None = None  # uri, line, text to type, typed so far
-        while (now := time.perf_counter() - started) < duration_s:
+        settled_s = 0.0  # the wait for idleness after warm-up does not count as driving
+        while (now := time.perf_counter() - started) < duration_s + settled_s:
             if result.tasks_after_warmup is None and now >= result.warmup_s:
                 # the idle task count after warm-up: what the end is compared with
+                settling = time.perf_counter()
                 result.tasks_after_warmup = driver.settle()
+                settled_s = time.perf_counter() - settling
                 chat_call = None
                 next_sample = 0.0
                 continue
@@ -303,42 +327,14 @@ def run_soak(
                 # delete the rest of the line after its indentation, then type it again
                 lines[line] = original[:indent]
                 versions[uri] += 1
-                client.notify(
-                    "textDocument/didChange",
-                    {
-                        "textDocument": {"uri": uri, "version": versions[uri]},
-                        "contentChanges": [
-                            {
-                                "range": {
-                                    "start": {"line": line, "character": indent},
-                                    "end": {"line": line, "character": len(original)},
-                                },
-                                "text": "",
-                            }
-                        ],
-                    },
-                )
+                _change(client, uri, versions[uri], line, indent, len(original), "")
                 typed = (uri, line, original, indent)
             uri, line, original, at = typed
             if at < len(original):
                 char = original[at]
                 docs[uri][line] = original[: at + 1]
                 versions[uri] += 1
-                client.notify(
-                    "textDocument/didChange",
-                    {
-                        "textDocument": {"uri": uri, "version": versions[uri]},
-                        "contentChanges": [
-                            {
-                                "range": {
-                                    "start": {"line": line, "character": at},
-                                    "end": {"line": line, "character": at},
-                                },
-                                "text": char,
-                            }
-                        ],
-                    },
-                )
+                _change(client, uri, versions[uri], line, at, at, char)
                 driver.send(
                     "completion",
                     "textDocument/inlineCompletion",
