@@ -156,6 +156,7 @@ def test_quality_run_on_the_embedded_model(tmp_path: Path, gguf_path: Path) -> N
             assert answer["exact"] == (answer["prediction"] == case["target"])
             assert answer["exact"] <= (answer["similarity"] == 1.0)
             assert answer["ms"] >= 0
+            assert answer["fileLines"] >= 0
         assert case["without"]["contextTokens"] == 0
     assert progress.getvalue().count("\n") == 6  # one line per case and mode
 

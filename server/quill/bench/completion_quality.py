@@ -160,8 +160,9 @@ async def _ask(
             await app.index_update(root / case.rel, None)
     elapsed = (time.perf_counter() - started) * 1000
     record = app.completion.last_prompt
-    context_tokens, dropped = 0, False
+    context_tokens, dropped, file_lines = 0, False, 0
     if record is not None and record.uri == uri:
+        file_lines = record.prefix.count("\n")
         context_tokens = app.count_tokens(record.context, "completion") if record.context else 0
         dropped = bool(record.dropped_sources)
     suggestion = outcome.suggestions[0].text if outcome.suggestions else ""
@@ -175,6 +176,7 @@ async def _ask(
         reason=outcome.reason,
         context_tokens=context_tokens,
         dropped=dropped,
+        file_lines=file_lines,
     )
 
 

@@ -23,6 +23,7 @@ class Answer:
     reason: str
     context_tokens: int
     dropped: bool
+    file_lines: int = 0  # whole lines of the file before the cursor in the prompt
 
 
 @dataclass
@@ -62,6 +63,7 @@ def _mode_figures(results: list[CaseResult], mode: str) -> dict[str, Any]:
         },
         "contextTokensMean": round(sum(a.context_tokens for a in answers) / n, 1) if n else 0,
         "contextDropped": sum(1 for a in answers if a.dropped),
+        "fileLinesMean": round(sum(a.file_lines for a in answers) / n, 1) if n else 0,
     }
 
 
@@ -121,7 +123,7 @@ def write_report(figures: dict[str, Any], out: TextIO) -> None:
     cross_n = figures["withContext"]["crossFile"]["cases"]
     out.write(
         f"{'':16} {'exact':>7} {'edit sim':>8}   {'cross-file (' + str(cross_n) + ')':>18}"
-        f" {'p50 ms':>7} {'p90 ms':>7} {'ctx tok':>7} {'answered':>8}\n"
+        f" {'p50 ms':>7} {'p90 ms':>7} {'ctx tok':>7} {'file ln':>7} {'answered':>8}\n"
     )
     for key, label in (("withContext", "with context"), ("withoutContext", "without context")):
         m = figures[key]
@@ -131,7 +133,7 @@ def write_report(figures: dict[str, Any], out: TextIO) -> None:
             f"{label:16} {_pct(m['exactMatch']):>7} {_num(m['editSimilarity']):>8}   "
             f"{cross_text:>18} {_num(m['latencyMs']['p50'], '.0f'):>7} "
             f"{_num(m['latencyMs']['p90'], '.0f'):>7} {m['contextTokensMean']:>7} "
-            f"{m['answered']:>8}\n"
+            f"{m['fileLinesMean']:>7} {m['answered']:>8}\n"
         )
         if m["errors"] or m["contextDropped"]:
             out.write(
@@ -161,6 +163,7 @@ def case_json(result: CaseResult) -> dict[str, Any]:
                 "similarity": round(a.similarity, 4),
                 "ms": round(a.total_ms, 1),
                 "contextTokens": a.context_tokens,
+                "fileLines": a.file_lines,
                 "reason": a.reason,
             }
             for mode, a in result.answers.items()
