@@ -30,7 +30,7 @@ lint: setup
 typecheck: setup
 	$(BIN)/mypy
 
-pytest: setup clients gateway-browser
+pytest: setup clients gateway-browser continue-cli
 	$(BIN)/python -m pytest -q
 
 test: lint typecheck pytest
@@ -46,6 +46,7 @@ include bench.mk
 # `make clients` installs the editors that tests/clients/ drives (Neovim 0.11 and 0.7, Emacs).
 include clients.mk
 include gateway.mk
+include continue.mk
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
