@@ -292,7 +292,8 @@ class CompletionService:
                 name,
                 lambda p: rendered.start(p, options),
                 single_line=not decision.multiline,
-                chat=mode == "chat",
+                # blank lines before the first line of code do not end it
+                chat=mode == "chat" or rendered.line_start,
             )
         except ModelError as exc:
             log.info("completion failed: %s", exc)

@@ -92,11 +92,16 @@ class CompletionPrompt:
     #: blanks cut from the end of the prompt (a prompt that ends in spaces throws a model's
     #: tokenizer off); the model writes them again, and :meth:`answer` takes them off
     healed: str = ""
+    #: the cursor is in the indentation of its line (nothing typed on it yet)
+    line_start: bool = False
 
     def answer(self, raw: str) -> str:
         """What the model wrote, as the text to insert at the cursor."""
         if not self.healed:
             return raw
+        if self.line_start and raw.startswith("\n"):
+            # blank lines first: the line the cursor is on is the first one with code
+            raw = raw.lstrip("\n")
         if raw.startswith(self.healed):
             return raw[len(self.healed) :]
         if not self.healed.strip("\n"):
@@ -143,7 +148,11 @@ def completion_prompt(
             "prefix": body,
         }
         text = fill_placeholders(read_prompt("completion/continuation.md"), values)
-        return CompletionPrompt("continuation", text, stop=("\n\n",), healed=prefix[len(body) :])
+        healed = prefix[len(body) :]
+        line_start = not body or body.endswith("\n")
+        return CompletionPrompt(
+            "continuation", text, stop=("\n\n",), healed=healed, line_start=line_start
+        )
     if mode == "template" and template is not None:
         text = template.render(prefix, suffix, context, path or "")
         return CompletionPrompt("template", text, stop=template.stop)

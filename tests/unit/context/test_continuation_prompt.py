@@ -84,3 +84,27 @@ def test_text_from_the_file_never_fills_placeholders() -> None:
         language="python",
     )
     assert rendered.prompt.endswith("s = '{{context}} {{prefix}}'\n")
+
+
+def test_blank_lines_before_the_first_line_of_code_are_dropped_at_a_line_start() -> None:
+    at_start = completion_prompt(
+        "continuation",
+        None,
+        prefix="def f():\n    ",
+        suffix="",
+        context="",
+        path="f.py",
+        language="python",
+    )
+    assert at_start.line_start
+    assert at_start.answer("\n\n    return 1") == "return 1"
+    mid_line = completion_prompt(
+        "continuation",
+        None,
+        prefix="x = ",
+        suffix="",
+        context="",
+        path="f.py",
+        language="python",
+    )
+    assert not mid_line.line_start and mid_line.answer("\n1") == "\n1"
