@@ -25,7 +25,15 @@ def setup_logging(level: str = "info", log_file: str | None = None) -> None:
     if log_file:
         handler = logging.FileHandler(log_file, encoding="utf-8")
     else:
-        handler = logging.StreamHandler(sys.stderr)
+        # A copy of descriptor 2 of its own: llama.cpp points descriptor 2 at /dev/null while
+        # it loads a model quietly, which would swallow whatever is logged meanwhile.
+        try:
+            stream = os.fdopen(
+                os.dup(sys.stderr.fileno()), "w", encoding="utf-8", errors="replace", buffering=1
+            )
+        except (OSError, ValueError, AttributeError):  # no real stderr (embedded, captured)
+            stream = sys.stderr
+        handler = logging.StreamHandler(stream)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root = logging.getLogger()
     root.handlers[:] = [handler]
