@@ -119,6 +119,17 @@ def build_parser() -> argparse.ArgumentParser:
     bench_rules.add_argument("path", nargs="?", type=Path)
     bench_rules.add_argument("--max-files", type=int, default=None)
     bench_rules.add_argument("--no-compare", action="store_true", help="skip ruff")
+    bench_gateway = bench_sub.add_parser(
+        "gateway", help="100 WebSocket chats at once: leaks, cost per chunk, opening a history"
+    )
+    bench_gateway.add_argument("--sessions", type=int, default=100)
+    bench_gateway.add_argument("--chunks", type=int, default=100, help="chunks per answer")
+    bench_gateway.add_argument("--history", type=int, default=10_000, help="messages")
+    bench_gateway.add_argument("--pace-ms", type=float, default=20.0, help="between chunks")
+    bench_gateway.add_argument(
+        "--clients", choices=["process", "loop"], default="process", help="where clients run"
+    )
+    bench_gateway.add_argument("--json", action="store_true", help="only the JSON line")
     bench_completion = bench_sub.add_parser(
         "completion", help="replay typing against `quill lsp` and measure completions"
     )
@@ -211,6 +222,18 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return run_rules_bench(
             args.path, sys.stdout, max_files=args.max_files, compare=not args.no_compare
+        )
+    if args.command == "bench" and args.bench == "gateway":
+        from quill.bench.gateway_bench import run_gateway_bench
+
+        return run_gateway_bench(
+            sys.stdout,
+            sessions=args.sessions,
+            chunks=args.chunks,
+            history=args.history,
+            pace_ms=args.pace_ms,
+            clients=args.clients,
+            as_json=args.json,
         )
     if args.command == "bench" and args.bench == "context":
         from quill.bench.context_bench import run_context_bench
