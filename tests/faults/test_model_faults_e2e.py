@@ -13,21 +13,18 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from quill.lsp.client import Call, StdioClient, null_answers, quill_lsp_command
 from quill.models.quantize import weights_for
 from tests.conftest import clean_environment
-from tests.unit.models.test_router_faults import free_port
+from tests.llama_server import llama_server as serve_gguf
 
 from .fault_proxy import FaultProxy
 
@@ -119,53 +116,9 @@ def llama_server(gguf_path: Path, module_tmp: Path) -> Iterator[str]:
     # The Q4_0 conversion Quill makes of the embedded model (in the cache `quill lsp` reads,
     # so both load one file): about 2.6x faster prompt reading on a CPU than the Q4_1 file.
     weights = weights_for(gguf_path, "q4_0", cache_dir=module_tmp / "cache" / "quill" / "models")
-    port = free_port()
-    log = (module_tmp / "llama-server.log").open("w")
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "llama_cpp.server",
-            "--model",
-            str(weights),
-            "--model_alias",
-            "smollm2",
-            "--n_ctx",
-            "1024",
-            "--n_threads",
-            "1",
-            "--n_threads_batch",
-            "1",
-            "--interrupt_requests",
-            "False",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-        ],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}/v1"
-    deadline = time.monotonic() + 120
-    try:
-        while True:
-            assert proc.poll() is None, "llama_cpp.server exited; see its log"
-            try:
-                if httpx.get(f"{url}/models", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert time.monotonic() < deadline, "llama_cpp.server did not start"
-            time.sleep(0.2)
+    threads = ["--n_threads", "1", "--n_threads_batch", "1", "--interrupt_requests", "False"]
+    with serve_gguf(weights, module_tmp / "llama-server.log", extra=threads) as url:
         yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
 
 
 @pytest.fixture(scope="module")

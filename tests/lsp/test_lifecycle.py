@@ -13,7 +13,7 @@ import pytest
 
 from quill.lsp.jsonrpc import encode_message, read_message
 from tests.conftest import clean_environment
-from tests.unit.models.test_router_faults import free_port
+from tests.llama_server import free_port
 
 from .raw_client import RawLspClient
 

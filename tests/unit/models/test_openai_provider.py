@@ -4,9 +4,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,51 +14,13 @@ from quill.config import ModelSettings, Settings
 from quill.models.base import ChatMessage, GenerationOptions
 from quill.models.openai_compat import OpenAIProvider, takes_template_kwargs
 from quill.models.router import ModelRouter
-
-from .test_router_faults import free_port
+from tests.llama_server import llama_server as serve_gguf
 
 
 @pytest.fixture(scope="module")
 def llama_server(gguf_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    port = free_port()
-    log = (tmp_path_factory.mktemp("llama-server") / "server.log").open("w")
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "llama_cpp.server",
-            "--model",
-            str(gguf_path),
-            "--model_alias",
-            "smollm2",
-            "--n_ctx",
-            "1024",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-        ],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}/v1"
-    deadline = time.monotonic() + 120
-    while True:
-        assert proc.poll() is None, "llama_cpp.server exited; see its log"
-        try:
-            if httpx.get(f"{url}/models", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        assert time.monotonic() < deadline, "llama_cpp.server did not start"
-        time.sleep(0.2)
-    yield url
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-    log.close()
+    with serve_gguf(gguf_path, tmp_path_factory.mktemp("llama-server") / "server.log") as url:
+        yield url
 
 
 @pytest.fixture

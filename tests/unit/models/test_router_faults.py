@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 from typing import Any
 
 import pytest
@@ -12,17 +11,12 @@ from quill.models.base import GenerationOptions
 from quill.models.errors import ModelStreamInterrupted, NoModelAvailable
 from quill.models.openai_compat import normalise_base_url, parse_retry_after
 from quill.models.router import ModelRouter
+from tests.llama_server import free_port
 
 from .fault_server import FaultServer
 
 OPTIONS = GenerationOptions(max_tokens=8)
 MESSAGES = [{"role": "user", "content": "hi"}]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def make_router(
