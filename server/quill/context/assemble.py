@@ -93,6 +93,8 @@ MIN_REPO_MAP_TOKENS = 24  # below this, the repo map is not asked
 RESOLVER_TTL_S = 5.0
 REPO_MAP_TTL_S = 15.0
 REPO_MAP_CACHE_SIZE = 16
+#: how many files use a name: the order in which the members of a class that is cut are kept
+POPULARITY_TTL_S = 60.0
 
 
 def default_count_tokens(text: str) -> int:
@@ -113,12 +115,14 @@ class ContextAssembler:
         self._repo_maps: OrderedDict[tuple[object, ...], tuple[float, list[Candidate]]] = (
             OrderedDict()
         )
+        self._popularity: tuple[float, dict[str, int]] = (time.monotonic(), {})
 
     def clear(self) -> None:
         """Forget everything shared between calls (after a re-index, or in tests)."""
         with self._lock:
             self._resolver = None
             self._repo_maps.clear()
+            self._popularity = (time.monotonic(), {})
 
     def _resolver_for(self, rel_path: str) -> ImportResolver:
         now = time.monotonic()
@@ -133,6 +137,26 @@ class ContextAssembler:
 
     def _new_resolver(self) -> ImportResolver:
         return ImportResolver(self.index, read_text=self._read_text)
+
+    def _popularity_table(self) -> dict[str, int]:
+        now = time.monotonic()
+        with self._lock:
+            if now - self._popularity[0] > POPULARITY_TTL_S:
+                self._popularity = (now, {})
+            return self._popularity[1]
+
+    def popularity(self, name: str) -> int:
+        """How many files of the workspace use ``name`` (kept a while: it changes slowly)."""
+        table = self._popularity_table()
+        found = table.get(name)
+        if found is None:
+            try:
+                found = len({r.path for r in self.index.references(name)})
+            except (OSError, ValueError, RuntimeError) as exc:
+                log.debug("references of %s: %s", name, exc)
+                found = 0
+            table[name] = found
+        return found
 
     def assemble(
         self,
@@ -173,7 +197,7 @@ class ContextAssembler:
         lines = text.split("\n")
         line = max(0, min(line, len(lines) - 1)) if lines else 0
         usage = Usage(lines, line, scope, rel_path)
-        gatherer = Gatherer(index, resolver, rel_path, usage)
+        gatherer = Gatherer(index, resolver, rel_path, usage, self.popularity)
         gatherer.types_in_scope(scope)
         gatherer.imported(imports)
         gatherer.nearby()

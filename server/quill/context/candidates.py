@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from quill.context.imports import ImportResolver, ResolvedImport
@@ -21,6 +21,7 @@ MAX_MEMBERS = 40  # member lines of one class, at most
 MAX_MODULE_HELPERS = 30  # helpers listed per module imported whole
 MAX_MODULE_HEADERS = 200  # helpers' header lines offered per module imported whole
 MAX_NEARBY = 16
+MAX_UNUSED_IMPORTS = 16  # imported names not used yet: shown first when there are no more
 NEAR_LINES = 12  # lines above the cursor that count as "near"
 
 # Ranks (higher first); see the module docstring.
@@ -61,6 +62,9 @@ class Candidate:
     wanted: frozenset[str] = frozenset()  # member names used near the cursor: kept first
     tier: int = 0  # header pass: 0 used near the cursor / in the function, 1 in the file, 2 not
     order: float = 0.0  # header pass: lower first within a tier
+    #: member name -> files of the workspace that use the name: of members not used near the
+    #: cursor or in the file, the most used are kept when a class is cut
+    popular: Mapping[str, int] = field(default_factory=dict)
 
     @property
     def key(self) -> tuple[str, str, int]:
@@ -126,11 +130,25 @@ def identifiers_near(lines: Sequence[str], limit: int = MAX_NEARBY) -> list[str]
 # ---------------------------------------------------------------------- candidates
 
 
+#: name -> how many files of the workspace use it
+Popularity = Callable[[str], int]
+
+
+def _no_popularity(name: str) -> int:
+    return 0
+
+
 class Gatherer:
     def __init__(
-        self, index: WorkspaceIndex, resolver: ImportResolver, rel_path: str, usage: Usage
+        self,
+        index: WorkspaceIndex,
+        resolver: ImportResolver,
+        rel_path: str,
+        usage: Usage,
+        popularity: Popularity = _no_popularity,
     ) -> None:
         self.index = index
+        self.popularity = popularity
         self.resolver = resolver
         self.rel = rel_path
         self.usage = usage
@@ -212,12 +230,17 @@ class Gatherer:
     ) -> Candidate:
         members = self.members(d) if d.kind in CLASS_KINDS else []
         wanted = frozenset(wanted)
-        if len(members) > MAX_MEMBERS:  # the ones this file uses first, in source order
+        popular = {m.name: self.popularity(m.name) for m in members}
+        if len(members) > MAX_MEMBERS:
+            # The ones this file uses first, then those most used in the workspace.
             used = self.usage.file_attributes
-            keep = sorted(members, key=lambda m: m.name not in wanted and m.name not in used)
+            keep = sorted(
+                members,
+                key=lambda m: (m.name not in wanted and m.name not in used, -popular[m.name]),
+            )
             chosen = {id(m) for m in keep[:MAX_MEMBERS]}
             members = [m for m in members if id(m) in chosen]
-        return Candidate(source, d, rank, members, wanted)
+        return Candidate(source, d, rank, members, wanted, popular=popular)
 
     # -- types in scope
 
@@ -272,6 +295,18 @@ class Gatherer:
     # -- imports
 
     def imported(self, imports: Sequence[ResolvedImport]) -> None:
+        # A name imported and not used yet is what the code being written is about to use
+        # (imports are rarely left unused): its header goes with those used near the cursor,
+        # unless the file has so many that they say nothing.
+        unused = [
+            imp
+            for imp in imports
+            if imp.kind != "module"
+            and not imp.star
+            and imp.definitions
+            and self.usage.file_counts.get(imp.local_name, 0) <= 1
+        ]
+        unused_tier = 0 if len(unused) <= MAX_UNUSED_IMPORTS else 1
         for imp in imports:
             if not imp.definitions:
                 continue
@@ -285,6 +320,8 @@ class Gatherer:
                 bonus = BONUS_FILE
             if not imp.star:
                 tier = self._tier(bonus, in_file)
+                if not in_file:
+                    tier = unused_tier
                 for d in imp.definitions[:1]:
                     self.header(Candidate("import", d, base + bonus, tier=tier, order=-bonus))
             for d in imp.definitions[:3]:

@@ -92,8 +92,15 @@ class PythonImports(LanguageImports):
                 continue
             if prefix and f"{prefix}__init__.py" in files:
                 continue  # inside a package: not where absolute imports start
-            if len(parts) == 1 and prefix and not _is_ancestor(prefix.rstrip("/"), from_rel):
-                continue  # a lone module elsewhere (scripts/utils.py) is not importable here
+            if (
+                len(parts) == 1
+                and prefix
+                and not _is_init(path)
+                and not _is_ancestor(prefix.rstrip("/"), from_rel)
+            ):
+                # A lone module elsewhere (scripts/utils.py) is not importable here; a
+                # package is (src/pkg/__init__.py, imported from tests/).
+                continue
             candidates.append(path)
         if not candidates:
             target = "/".join(parts)

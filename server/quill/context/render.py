@@ -95,7 +95,7 @@ class ContextRenderer:
         if room <= 0:
             return False
         if header_only and candidate.members:
-            candidate = Candidate(candidate.source, d, candidate.rank)
+            candidate = Candidate(candidate.source, d, candidate.rank, popular=candidate.popular)
         if candidate.members:
             # One big class must not crowd out everything else: the first item may take half
             # the budget, later ones a third (its members are cut, the used ones kept).
@@ -219,18 +219,20 @@ class ContextRenderer:
 
 
 def member_order(candidate: Candidate, used: frozenset[str] = frozenset()) -> list[Definition]:
+    """The members of a class in the order they are kept when not all fit: those used near
+    the cursor, the constructor, those the file uses, then the most used in the workspace
+    (methods before fields), then source order."""
     wanted = candidate.wanted
     members = candidate.members
+    popular = candidate.popular
 
-    def key(m: Definition) -> tuple[int, int]:
+    def key(m: Definition) -> tuple[int, int, int]:
         if m.name in wanted:
-            return (0, 0)
+            return (0, 0, 0)
         if m.name in ("__init__", "constructor"):
-            return (1, 0)
+            return (1, 0, 0)
         if m.name in used:
-            return (2, 0)
-        if m.kind in ("method", "function"):
-            return (3, 0)
-        return (4, 0)
+            return (2, 0, 0)
+        return (3, -popular.get(m.name, 0), 0 if m.kind in ("method", "function") else 1)
 
     return sorted(members, key=key)

@@ -16,3 +16,14 @@ def index_copy(src: str, base: Path) -> WorkspaceIndex:
     index = WorkspaceIndex(base / src, cache_dir=base / "cache")
     index.index_all()
     return index
+
+
+def project_index(base: Path, files: dict[str, str]) -> WorkspaceIndex:
+    """A fully indexed project of ``files`` (workspace-relative path -> text) under ``base``."""
+    root = base / "proj"
+    for rel, text in files.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text)
+    index = WorkspaceIndex(root, cache_dir=base / "cache")
+    index.index_all()
+    return index
