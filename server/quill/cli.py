@@ -27,6 +27,7 @@ def setup_logging(level: str = "info", log_file: str | None = None) -> None:
     else:
         # A copy of descriptor 2 of its own: llama.cpp points descriptor 2 at /dev/null while
         # it loads a model quietly, which would swallow whatever is logged meanwhile.
+        stream: TextIO
         try:
             stream = os.fdopen(
                 os.dup(sys.stderr.fileno()), "w", encoding="utf-8", errors="replace", buffering=1

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import socket
 import stat
 from pathlib import Path
 
@@ -11,6 +13,7 @@ import pytest
 from quill.gateway.context_provider import same_workspace
 from quill.gateway.fim import split_fim_prompt
 from quill.gateway.protocol import Code, FrameError, parse_frame
+from quill.gateway.runner import _bind
 from quill.gateway.security import (
     SecurityPolicy,
     TokenBucket,
@@ -189,3 +192,25 @@ def test_context_provider_answers_only_for_its_workspace(tmp_path: Path) -> None
     assert not same_workspace(root, "/etc")
     assert not same_workspace(root, str(tmp_path / "other"))
     assert not same_workspace(root, 42)
+
+
+async def test_gateway_connections_send_each_chunk_at_once() -> None:
+    """Nagle's algorithm off (TCP_NODELAY) on every accepted connection: else a streamed chunk
+    waits up to 40 ms for the next one."""
+    sock = _bind("127.0.0.1", 0)
+    seen: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+
+    async def accepted(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        conn = writer.get_extra_info("socket")
+        seen.set_result(conn.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
+        writer.close()
+
+    server = await asyncio.start_server(accepted, sock=sock)
+    try:
+        port = sock.getsockname()[1]
+        _reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        assert await asyncio.wait_for(seen, 10) == 1
+        writer.close()
+    finally:
+        server.close()
+        await server.wait_closed()

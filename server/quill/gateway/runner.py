@@ -89,7 +89,9 @@ class RunningGateway:
 
 def _bind(host: str, port: int) -> socket.socket:
     loopback_only(host, (HOST,))
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    # IPPROTO_TCP named: asyncio turns Nagle's algorithm off (TCP_NODELAY) only for sockets
+    # that say so, and a streamed chunk must not wait 40 ms for the one after it
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind((host, port))
