@@ -21,6 +21,7 @@ MAX_MEMBERS = 40  # member lines of one class, at most
 MAX_MODULE_HELPERS = 30  # helpers listed per module imported whole
 MAX_MODULE_HEADERS = 200  # helpers' header lines offered per module imported whole
 MAX_NEARBY = 16
+BASE_SHARE = 1 / 8  # of the budget, for the members of a base class of a type in scope
 MAX_UNUSED_IMPORTS = 16  # imported names not used yet: shown first when there are no more
 NEAR_LINES = 12  # lines above the cursor that count as "near"
 
@@ -29,6 +30,7 @@ RANK_ATTRIBUTE = 90.0
 RANK_PARAMETER = 88.0
 RANK_LOCAL = 86.0
 RANK_SELF_BASE = 84.0
+RANK_GUESS = 82.0  # a receiver typed by its name only
 RANK_IMPORT = 80.0
 RANK_IMPORTED_CLASS = 78.0
 RANK_NEARBY = 70.0
@@ -65,6 +67,8 @@ class Candidate:
     #: member name -> files of the workspace that use the name: of members not used near the
     #: cursor or in the file, the most used are kept when a class is cut
     popular: Mapping[str, int] = field(default_factory=dict)
+    #: the part of the budget its members may take (0: the renderer's default)
+    share: float = 0.0
 
     @property
     def key(self) -> tuple[str, str, int]:
@@ -190,9 +194,15 @@ class Gatherer:
             candidate.wanted = candidate.wanted | old.wanted
             if not candidate.members:
                 candidate.members = old.members
+            if old.share and candidate.share:
+                candidate.share = max(old.share, candidate.share)
+            elif not old.share:
+                candidate.share = 0.0
             self.by_key[key] = candidate
         else:
             old.wanted = old.wanted | candidate.wanted
+            if old.share and (not candidate.share or candidate.share > old.share):
+                old.share = candidate.share
 
     def ranked(self) -> list[Candidate]:
         return sorted(
@@ -259,6 +269,8 @@ class Gatherer:
                 continue
             if origin == "attribute":
                 rank = RANK_ATTRIBUTE
+            elif origin == "guess":
+                rank = RANK_GUESS
             elif origin == "parameter":
                 rank = RANK_PARAMETER
             else:
@@ -289,7 +301,9 @@ class Gatherer:
                 continue  # too common a name to guess
             found.sort(key=lambda bd: (bd.path != d.path, not bd.path.startswith(directory)))
             for bd in found[:2]:
-                self.add(self.class_candidate(source, bd, rank))
+                candidate = self.class_candidate(source, bd, rank)
+                candidate.share = BASE_SHARE  # its members are the subclass's, less often used
+                self.add(candidate)
                 self._bases(source, bd, rank - 1, depth + 1)
 
     # -- imports
@@ -339,7 +353,10 @@ class Gatherer:
             bonus = self.usage.bonus_for_text(prefix + d.name)
             if bonus or i < MAX_MODULE_HEADERS:
                 tier = self._tier(bonus, bool(bonus))
-                self.header(Candidate("module", d, RANK_MODULE + bonus, tier=tier, order=i))
+                # Of the names the file does not use yet, those most used in the workspace
+                # first (a module of 200 node classes does not fit; its popular ones do).
+                order = float(i) if tier < 2 else i / 1000 - self.popularity(d.name)
+                self.header(Candidate("module", d, RANK_MODULE + bonus, tier=tier, order=order))
             if i >= MAX_MODULE_HELPERS * 2:
                 continue
             if not bonus and i >= MAX_MODULE_HELPERS:

@@ -18,6 +18,7 @@ import tree_sitter
 
 from quill.context.annotations import IGNORED_TYPES
 from quill.context.expression_types import ExpressionTypes
+from quill.context.infer_names import guess_by_name
 from quill.context.type_resolution import Env, TypeRef
 
 if TYPE_CHECKING:
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
 __all__ = ["Inference"]
 
 MAX_DEPTH = 200  # syntax levels descended looking for the cursor
+NEAR_ROWS = 12  # module-level code: the rows around the cursor whose receivers are guessed
 
 
 class Inference(ExpressionTypes):
@@ -159,6 +161,7 @@ class Inference(ExpressionTypes):
             body = fn.child_by_field_name("body")
             if body is not None:
                 self.walk(body, env, origins, cursor_byte)
+        self._guess_by_name(info, funcs, env, origins, cursor_byte, lines)
         for name, types in env.items():
             names = tuple(dict.fromkeys(t.name for t in types if t.name))
             if not names:
@@ -173,6 +176,47 @@ class Inference(ExpressionTypes):
                 defs = self.types.resolve_name(base, self.rel, classes_only=True)
                 if defs:
                     info.types[base] = list(defs)
+
+    def _guess_by_name(
+        self,
+        info: ScopeInfo,
+        funcs: list[tree_sitter.Node],
+        env: Env,
+        origins: dict[str, str],
+        cursor_byte: int,
+        lines: list[str],
+    ) -> None:
+        """Receivers left untyped, typed by their names (:mod:`quill.context.infer_names`)."""
+        if funcs:
+            start, end = funcs[-1].start_byte, funcs[-1].end_byte
+        else:
+            row = min(len(lines), _row_of(cursor_byte, self.src))
+            start = len("\n".join(lines[: max(0, row - NEAR_ROWS)]).encode("utf-8", "replace"))
+            end = len("\n".join(lines[: row + NEAR_ROWS]).encode("utf-8", "replace"))
+        cut = max(start, min(cursor_byte, end))
+        class_text = ""
+        if info.class_lines is not None:
+            lo, hi = info.class_lines
+            class_text = "\n".join(lines[lo : hi + 1])
+
+        def resolve(name: str) -> list[TypeRef]:
+            local = self.local_class(name)
+            if local is not None:
+                return [local]
+            defs = self.types.resolve_name(name, self.rel, classes_only=True)
+            exact = tuple(d for d in defs if d.name == name)
+            return [TypeRef(name, exact)] if exact else []
+
+        guess_by_name(
+            env,
+            origins,
+            before=self.src[start:cut].decode("utf-8", "replace"),
+            after=self.src[cut:end].decode("utf-8", "replace"),
+            class_text=class_text,
+            self_name=info.self_name,
+            skip=set(self.imports) | set(self.local_funcs) | set(self.local_classes),
+            resolve=resolve,
+        )
 
     def enter_class(
         self,
@@ -297,6 +341,10 @@ class Inference(ExpressionTypes):
 def known_bases(names: list[str]) -> tuple[str, ...]:
     """Base class names worth resolving, once each, in order."""
     return tuple(b for b in dict.fromkeys(names) if b and b.rsplit(".", 1)[-1] not in IGNORED_TYPES)
+
+
+def _row_of(byte: int, source: bytes) -> int:
+    return source.count(b"\n", 0, byte)
 
 
 def _byte_at(pos: tuple[int, int], lines: list[str]) -> int:

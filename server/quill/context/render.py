@@ -95,11 +95,19 @@ class ContextRenderer:
         if room <= 0:
             return False
         if header_only and candidate.members:
-            candidate = Candidate(candidate.source, d, candidate.rank, popular=candidate.popular)
+            candidate = Candidate(
+                candidate.source,
+                d,
+                candidate.rank,
+                popular=candidate.popular,
+                share=candidate.share,
+            )
         if candidate.members:
             # One big class must not crowd out everything else: the first item may take half
             # the budget, later ones a third (its members are cut, the used ones kept).
             share = self.full_budget // 2 if not self.items else self.full_budget // 3
+            if candidate.share:
+                share = int(self.full_budget * candidate.share)
             room = min(room, max(share, MIN_CLASS_TOKENS))
         lines = self._lines(candidate, len(candidate.members))
         tokens = self.count(self._render_lines(lines))
