@@ -30,7 +30,7 @@ lint: setup
 typecheck: setup
 	$(BIN)/mypy
 
-pytest: setup clients gateway-browser continue-cli
+pytest: setup clients gateway-browser extension continue-cli
 	$(BIN)/python -m pytest -q
 
 test: lint typecheck pytest
@@ -47,6 +47,7 @@ include bench.mk
 include clients.mk
 include gateway.mk
 include continue.mk
+include extension.mk
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
