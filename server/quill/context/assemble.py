@@ -232,11 +232,19 @@ class ContextAssembler:
                 renderer.add(candidate)
         remaining = budget_tokens - renderer.used
         if remaining >= MIN_REPO_MAP_TOKENS:
+            # A name of a file already shown is not shown again (overloads, redefinitions).
+            named = {(item.path, item.name) for item in renderer.items}
             for candidate in self._repo_map_candidates(
                 rel_path, budget_tokens, usage, recent_files, open_files, count
             ):
-                if candidate.key not in gatherer.seen and candidate.key not in renderer.covered:
-                    renderer.add(candidate)
+                d = candidate.definition
+                if (
+                    candidate.key not in gatherer.seen
+                    and candidate.key not in renderer.covered
+                    and (d.path, d.name) not in named
+                    and renderer.add(candidate)
+                ):
+                    named.add((d.path, d.name))
         result = renderer.finish()
         result.scope = scope
         result.candidates = len(candidates)

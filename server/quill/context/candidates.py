@@ -338,7 +338,7 @@ class Gatherer:
                     tier = unused_tier
                 for d in imp.definitions[:1]:
                     self.header(Candidate("import", d, base + bonus, tier=tier, order=-bonus))
-            for d in imp.definitions[:3]:
+            for d in _first_of_each(imp.definitions)[:3]:
                 if d.kind in CLASS_KINDS:
                     rank = (RANK_IMPORTED_CLASS if not imp.star else RANK_STAR) + bonus
                     self.add(self.class_candidate("import", d, rank))
@@ -347,7 +347,7 @@ class Gatherer:
 
     def _module(self, imp: ResolvedImport) -> None:
         prefix = imp.local_name + "."
-        for i, d in enumerate(imp.definitions):
+        for i, d in enumerate(_first_of_each(imp.definitions)):
             if d.name.startswith("_"):
                 continue
             bonus = self.usage.bonus_for_text(prefix + d.name)
@@ -399,6 +399,19 @@ class Gatherer:
                         self.add(self.class_candidate("recent_edit", d, rank))
                     elif d.kind != "variable":
                         self.add(Candidate("recent_edit", d, rank))
+
+
+def _first_of_each(defs: Sequence[Definition]) -> list[Definition]:
+    """One definition per name and file: of overloads (``@overload`` stubs, then the
+    implementation) the first says enough."""
+    seen: set[tuple[str, str]] = set()
+    out: list[Definition] = []
+    for d in defs:
+        key = (d.path, d.name)
+        if key not in seen:
+            seen.add(key)
+            out.append(d)
+    return out
 
 
 def _member_shown(m: Definition) -> bool:

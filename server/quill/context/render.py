@@ -103,9 +103,10 @@ class ContextRenderer:
                 share=candidate.share,
             )
         if candidate.members:
-            # One big class must not crowd out everything else: the first item may take half
-            # the budget, later ones a third (its members are cut, the used ones kept).
-            share = self.full_budget // 2 if not self.items else self.full_budget // 3
+            # One big class must not crowd out everything else: the first item may take a
+            # third of the budget, later ones a quarter, a base class of a type in scope an
+            # eighth (its members are cut, the used and the popular ones kept).
+            share = self.full_budget // 3 if not self.items else self.full_budget // 4
             if candidate.share:
                 share = int(self.full_budget * candidate.share)
             room = min(room, max(share, MIN_CLASS_TOKENS))
