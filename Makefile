@@ -39,6 +39,9 @@ bench: setup
 	$(BIN)/quill bench index
 	$(BIN)/quill bench context
 	$(BIN)/quill bench completion
+	$(BIN)/quill bench completion --quality
+	$(BIN)/quill bench gateway
+	$(BIN)/quill bench soak
 
 # `make bench-deps` installs what the benchmarks compare against (aider, universal-ctags).
 include bench.mk
