@@ -191,6 +191,7 @@ def test_run_reports_every_kind(
     assert set(report["targets_met"]) == {
         "recall overall",
         "recall on method calls",
+        "recall - baseline, min",
         "quill/aider recall",
         "assembly p50 ms",
     }
