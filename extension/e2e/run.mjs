@@ -358,7 +358,8 @@ async function main() {
   const chatInput = chatFrame.locator("#input");
   await chatInput.fill("In one sentence, what does total_area return?");
   await chatFrame.locator("#send").click();
-  const answer = chatFrame.locator(".msg.assistant").last();
+  const answer = chatFrame.locator(".msg.assistant").first();
+  await answer.waitFor({ timeout: 10_000 });
   await chatFrame.locator("#stop:not([disabled])").waitFor({ timeout: 10_000 });
   await answer.locator(".meta").waitFor({ timeout: MODEL_WAIT }); // the model's name comes with the response
   await chatFrame.locator("#send:not([disabled])").waitFor({ timeout: 10_000 });
@@ -368,9 +369,11 @@ async function main() {
   check(/local/.test(seen.chatMeta), `no model under the answer: ${seen.chatMeta}`);
   await screenshot("chat-answer");
 
+  const answers = await chatFrame.locator(".msg.assistant").count();
   await chatInput.fill("List the numbers from 1 to 300, one per line, with a word about each.");
   await chatFrame.locator("#send").click();
-  const long = chatFrame.locator(".msg.assistant").last();
+  const long = chatFrame.locator(".msg.assistant").nth(answers);
+  await long.waitFor({ timeout: 10_000 });
   // stop once streamed pieces are on screen, before the answer is done
   const streamEnd = Date.now() + MODEL_WAIT;
   for (;;) {
