@@ -156,7 +156,7 @@ def build_parser() -> argparse.ArgumentParser:
         "context", help="recall of the definitions the next line needs, against aider"
     )
     bench_context.add_argument(
-        "projects", nargs="*", help="folders or NAME==VERSION sdists (default: three pinned)"
+        "projects", nargs="*", help="folders or NAME==VERSION sdists (default: six pinned)"
     )
     bench_context.add_argument("--budget", type=int, default=1024)
     bench_context.add_argument("--max-cases", type=int, default=300)
