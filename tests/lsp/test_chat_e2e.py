@@ -74,6 +74,12 @@ def test_chat_streams_partial_results_then_remembers(tmp_path: Path) -> None:
             if m.get("method") == "$/progress" and m["params"]["token"] == "chat-1"
         ]
         assert pieces and "".join(pieces).startswith(answer["text"][:10])
+        session_ids = {
+            m["params"]["value"]["sessionId"]
+            for m in client.received
+            if m.get("method") == "$/progress" and m["params"]["token"] == "chat-1"
+        }
+        assert session_ids == {answer["sessionId"]}  # known from the first piece on
         assert any(item["source"] == "current" for item in answer["context"])
 
         sessions = client.request("quill/chat/sessions", {})

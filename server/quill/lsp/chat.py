@@ -103,8 +103,9 @@ def register_chat_features(server: QuillLanguageServer) -> None:
         try:
             async for piece in turn.stream():
                 if token is not None and piece:
+                    value = {"text": piece, "sessionId": turn.session_id}
                     ls.protocol.notify(
-                        types.PROGRESS, types.ProgressParams(token=token, value={"text": piece})
+                        types.PROGRESS, types.ProgressParams(token=token, value=value)
                     )
             stored = await turn.wait()
         except asyncio.CancelledError:
