@@ -356,3 +356,29 @@ async def test_completion_in_a_secret_file_never_calls_the_model(gguf_path: Path
         assert KEY not in str(messages)
     finally:
         await app.aclose()
+
+
+@pytest.mark.parametrize(
+    ("line", "kept"),
+    [
+        ("  bot_token: CGZ0tXDfcCg1pUpNJJp5rOs695V71eZM", "  bot_token: "),
+        ("  - token: abcdefgh12345678  # the bot's", "  - token: "),
+        ("SLACK_TOKEN=xyzABC123456789", "SLACK_TOKEN="),
+    ],
+)
+def test_unquoted_values_under_token_names_are_redacted(line: str, kept: str) -> None:
+    out, count = redact_with_count(line)
+    assert out.startswith(kept + "[REDACTED]") and count == 1, out
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "token_count: 1234567890123",
+        "    tokenizer: bert-base-uncased-v2",
+        "access_key: ${ACCESS_KEY_ID_1}",
+        "max_tokens: 4096",
+    ],
+)
+def test_unquoted_look_alikes_stay(line: str) -> None:
+    assert redact_with_count(line) == (line, 0)

@@ -85,6 +85,8 @@ async def codebase_context(
 
     def add(item: ContextItem) -> bool:
         nonlocal left
+        # every item passes here: the repo map shows module-level values, which may be keys
+        item = ContextItem(redact(item.name), redact(item.description), redact(item.content))
         cost = app.count_tokens(item.content)
         if cost > left:
             return False

@@ -123,6 +123,16 @@ _ASSIGNED = re.compile(
     r"(?:\s*:\s*[A-Za-z_][\w.\[\], |]*?)?\s*(?::=|=>|==?|:)\s*)"
     r"(['\"])([^\s'\"/]{6,})(\2)"
 )
+#: ``bot_token: a1B2c3...`` (YAML, .ini, .properties): an unquoted value on a line of its own
+#: under a secret-sounding name (detect-secrets' keyword list has no "token"); the value is one
+#: run of key characters holding a letter and a digit
+_UNQUOTED = re.compile(
+    rf"(?i)^(\s*(?:export\s+|-\s+)?['\"]?{_NAME}['\"]?\s*[:=]\s*)"
+    r"([A-Za-z0-9+/=_.~-]{12,})(\s*(?:#.*)?)$"
+)
+_DIGIT = re.compile(r"[0-9]")
+#: ``settings.API_KEY_2``: an attribute path is code, not a value
+_DOTTED_NAME = re.compile(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+")
 _LETTER = re.compile(r"[A-Za-z]")
 _NOT_LETTER = re.compile(r"[^A-Za-z]")
 
@@ -281,11 +291,13 @@ def _redact_line_regex(line: str, *, fallback: bool, precise: bool = True) -> tu
         if any(word in lower for word in _KEYWORD_WORDS):
             line, found = _sub_values(_ASSIGNED, line, _literal_like)
             count += found
+            line, found = _sub_unquoted(line)
+            count += found
     if fallback:
         line, found = _sub_values(_FALLBACK_QUOTED, line, lambda value: True)
         count += found
         match = _FALLBACK_CONFIG.match(line)
-        if match and not _detect.code_like(match.group(2), line):
+        if match and REDACTED not in match.group(2) and not _detect.code_like(match.group(2), line):
             line = match.group(1) + REDACTED + match.group(3)
             count += 1
     return line, count
@@ -317,6 +329,24 @@ def _sub_tokens(line: str) -> tuple[str, int]:
         return REDACTED
 
     return _TOKENS.sub(sub, line), count
+
+
+def _sub_unquoted(line: str) -> tuple[str, int]:
+    match = _UNQUOTED.match(line)
+    if match is None:
+        return line, 0
+    value = match.group(2)
+    if (
+        REDACTED in value
+        or not _DIGIT.search(value)
+        or not _literal_like(value)
+        or _DOTTED_NAME.fullmatch(value)
+        or _PLACEHOLDER.fullmatch(value)
+        or _detect.ENV_NAME.fullmatch(value)
+        or _detect.code_like(value, line)
+    ):
+        return line, 0
+    return match.group(1) + REDACTED + match.group(3), 1
 
 
 def _literal_like(value: str) -> bool:
