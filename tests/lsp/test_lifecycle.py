@@ -240,3 +240,37 @@ def test_did_change_configuration_applies_and_reports(
     assert "endpoint" in changed["params"]["message"]
     status = client.response(client.call("quill/status"))["result"]
     assert [m["name"] for m in status["models"]] == ["local", "endpoint"]
+
+
+def test_a_bad_initialize_can_be_followed_by_a_good_one(
+    client: RawLspClient, workspace: Path
+) -> None:
+    bad = {"jsonrpc": "2.0", "id": 901, "method": "initialize", "params": {"capabilities": 5}}
+    client.send(bad)
+    assert client.response(901)["error"]["code"] == -32602
+    assert client.response(client.call("quill/status"))["error"]["code"] == -32002
+    assert client.initialize(root=workspace)["result"]["serverInfo"]["name"] == "quill"
+
+
+def test_notifications_sent_with_an_id_and_odd_ids_are_answered(
+    client: RawLspClient, workspace: Path
+) -> None:
+    client.initialize(root=workspace)
+    cancel = {"jsonrpc": "2.0", "id": 907, "method": "$/cancelRequest", "params": {"id": 0}}
+    client.send(cancel)
+    assert client.response(907)["error"]["code"] == -32601
+    opened = {"uri": (workspace / "hello.py").as_uri(), "languageId": "python", "version": 1}
+    opened["text"] = "x = 1\n"
+    client.send(
+        {
+            "jsonrpc": "2.0",
+            "id": 908,
+            "method": "textDocument/didOpen",
+            "params": {"textDocument": opened},
+        }
+    )
+    assert client.response(908)["error"]["code"] == -32600
+    client.send({"jsonrpc": "2.0", "id": {"odd": 1}, "method": "quill/status", "params": {}})
+    odd = client.wait_for(lambda m: m.get("id") is None and "error" in m)
+    assert odd["error"]["code"] == -32600
+    assert "result" in client.response(client.call("quill/status"))  # still serving

@@ -120,6 +120,14 @@ class QuillProtocol(LanguageServerProtocol):
             self._handle_structured(raw, msg_id, None)
             return
         is_request = has_id
+        if has_id and (isinstance(msg_id, bool) or not isinstance(msg_id, int | str | None)):
+            self._reply_error(None, INVALID_REQUEST, "`id` must be a number or a string")
+            return
+        if is_request and method != types.EXIT and _is_notification(method):
+            # an answer the client would wait for forever: say it takes no id
+            code = METHOD_NOT_FOUND if method.startswith("$/") else INVALID_REQUEST
+            self._reply_error(msg_id, code, f"{method} is a notification: it takes no id")
+            return
         if "params" not in raw and self.get_message_type(method) is None:
             raw["params"] = None  # custom methods may omit params
         if method == types.EXIT:
@@ -127,6 +135,12 @@ class QuillProtocol(LanguageServerProtocol):
             return
         if not self.initialize_received:
             if method == types.INITIALIZE and is_request:
+                try:
+                    self.structure_message(raw)
+                except Exception as exc:  # the client may send a correct one next
+                    log.warning("invalid initialize params: %s", exc)
+                    self._reply_error(msg_id, INVALID_PARAMS, "invalid params for initialize")
+                    return
                 self.initialize_received = True
             elif is_request:
                 self._reply_error(msg_id, SERVER_NOT_INITIALIZED, "server not initialized")
@@ -245,3 +259,17 @@ def process_alive(pid: int) -> bool:
     except OSError:
         return False
     return True
+
+
+#: Quill's own notifications (lsprotocol knows the standard ones)
+QUILL_NOTIFICATIONS = frozenset(
+    {"textDocument/didShowCompletion", "textDocument/didPartiallyAcceptCompletion"}
+)
+
+
+def _is_notification(method: str) -> bool:
+    """Whether ``method`` is a notification, which a message with an ``id`` cannot be."""
+    if method in QUILL_NOTIFICATIONS:
+        return True
+    known = types.METHOD_TO_TYPES.get(method)
+    return known is not None and known[1] is None
