@@ -26,7 +26,6 @@ import os
 import re
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -37,6 +36,7 @@ import httpx
 import pytest
 
 from tests.conftest import REPO_ROOT, clean_environment
+from tests.quill_serve import quill_serve
 
 CONFIG = REPO_ROOT / "continue-config" / "config.yaml"
 CLI_DIR = REPO_ROOT / "tests" / "continue" / "cli"
@@ -168,24 +168,8 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     env["QUILL_CHAT__MAX_TOKENS"] = "48"
     env["QUILL_CHAT__TEMPERATURE"] = "0"
     token_file = tmp / "kept" / "gateway.token"
-    command = [sys.executable, "-m", "quill.cli", "serve", "--port", "0"]
-    command += ["--workspace", str(workspace), "--token-file", str(token_file)]
-    log = (tmp / "serve.log").open("w")
-    proc = subprocess.Popen(
-        command, cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, stderr=log, text=True
-    )
-    try:
-        assert proc.stdout is not None
-        out = ""
-        deadline = time.monotonic() + 90
-        while time.monotonic() < deadline and "token file:" not in out:
-            line = proc.stdout.readline()
-            if not line:
-                break
-            out += line
-        found = re.search(r"OpenAI API:\s+(http://127\.0\.0\.1:\d+)/v1", out)
-        assert found, out + (tmp / "serve.log").read_text()
-        here = Served(found.group(1), token_file.read_text().strip(), workspace, tmp)
+    with quill_serve(workspace, env, tmp / "serve.log", token_file=token_file) as serving:
+        here = Served(serving.base, token_file.read_text().strip(), workspace, tmp)
         # the index is built in the background: wait until it knows the function
         deadline = time.monotonic() + 60
         while True:
@@ -195,13 +179,8 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
             assert time.monotonic() < deadline, items
             time.sleep(0.2)
         yield here
-        proc.send_signal(signal.SIGTERM)
-        assert proc.wait(timeout=30) == 0
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-        log.close()
+        serving.proc.send_signal(signal.SIGTERM)
+        assert serving.proc.wait(timeout=30) == 0
 
 
 # --------------------------------------------------------------------------- cn

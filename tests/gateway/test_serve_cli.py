@@ -15,6 +15,7 @@ from pathlib import Path
 import httpx
 
 from tests.conftest import REPO_ROOT, clean_environment
+from tests.quill_serve import quill_serve
 
 from .conftest import make_workspace
 
@@ -70,32 +71,12 @@ def test_quill_serve_uses_the_token_kept_in_its_token_file(tmp_path: Path) -> No
     workspace, _outside = make_workspace(tmp_path)
     env = clean_environment(tmp_path)
     kept = tmp_path / "kept" / "quill.token"
-    command = [sys.executable, "-m", "quill.cli", "serve", "--port", "0"]
-    command += ["--workspace", str(workspace), "--token-file", str(kept)]
-    proc = subprocess.Popen(
-        command, cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-    )
-    try:
-        assert proc.stdout is not None
-        out = ""
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and "token file:" not in out:
-            line = proc.stdout.readline()
-            if not line:
-                break
-            out += line
-        found = re.search(r"chat page:\s+(http://127\.0\.0\.1:\d+)/\?token=(\S+)", out)
-        assert found, out
-        assert found.group(2) == kept.read_text().strip()
-        auth = {"Authorization": f"Bearer {found.group(2)}"}
-        assert httpx.get(f"{found.group(1)}/v1/models", headers=auth).status_code == 200
-        proc.send_signal(signal.SIGTERM)
-        assert proc.wait(timeout=30) == 0
-        assert kept.exists()  # the user's file outlives the launch
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+    with quill_serve(workspace, env, tmp_path / "serve.log", token_file=kept) as served:
+        assert served.token == kept.read_text().strip()
+        assert httpx.get(f"{served.base}/v1/models", headers=served.auth).status_code == 200
+        served.proc.send_signal(signal.SIGTERM)
+        assert served.proc.wait(timeout=30) == 0
+    assert kept.exists()  # the user's file outlives the launch
 
 
 def test_quill_serve_refuses_a_bad_port_and_workspace(tmp_path: Path) -> None:

@@ -13,9 +13,6 @@ least once and that no piece of any canary is in any request body the proxy saw.
 from __future__ import annotations
 
 import json
-import re
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -28,7 +25,8 @@ from pytest_lsp import client_capabilities
 from websockets.sync.client import connect
 
 from quill.lsp.client import StdioClient, quill_lsp_command
-from tests.conftest import REPO_ROOT, clean_environment
+from tests.conftest import clean_environment
+from tests.quill_serve import quill_serve
 
 from .canaries import DB, LOCAL_SETTINGS, Workspace, seed
 from .proxy import RecordingProxy
@@ -332,33 +330,10 @@ class Gateway:
 
 @pytest.fixture(scope="module")
 def gateway(wire: Wire) -> Iterator[Gateway]:
-    token_file = wire.ws.root.parent / "gateway.token"
-    command = [sys.executable, "-m", "quill.cli", "serve", "--port", "0"]
-    command += ["--workspace", str(wire.ws.root), "--token-file", str(token_file)]
-    log = (wire.ws.root.parent / "serve.log").open("w")
-    proc = subprocess.Popen(
-        command, cwd=REPO_ROOT, env=wire.env, stdout=subprocess.PIPE, stderr=log, text=True
-    )
-    try:
-        assert proc.stdout is not None
-        out = ""
-        deadline = time.monotonic() + 90
-        while time.monotonic() < deadline and "token file:" not in out:
-            line = proc.stdout.readline()
-            if not line:
-                break
-            out += line
-        found = re.search(r"chat page:\s+(http://127\.0\.0\.1:\d+)/\?token=(\S+)", out)
-        assert found, out
-        yield Gateway(found.group(1), found.group(2))
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
+    root = wire.ws.root
+    token_file = root.parent / "gateway.token"
+    with quill_serve(root, wire.env, root.parent / "serve.log", token_file=token_file) as served:
+        yield Gateway(served.base, served.token)
 
 
 def _chat_body(wire: Wire, stream: bool) -> dict[str, Any]:

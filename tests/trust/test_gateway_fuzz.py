@@ -23,10 +23,8 @@ serve`` reports no task count, so only memory is measured).
 from __future__ import annotations
 
 import json
-import re
 import socket
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -40,9 +38,10 @@ from hypothesis import strategies as st
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection, connect
 
-from tests.conftest import REPO_ROOT, clean_environment
+from tests.conftest import clean_environment
+from tests.llama_server import free_port
+from tests.quill_serve import quill_serve
 
-from .conftest import free_port
 from .fuzz import EXAMPLES, json_values, maybe, texts
 
 DEFAULT_HTTP_EXAMPLES = 150
@@ -128,31 +127,8 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
         'actions = ["dead"]\n'
     )
     log = tmp / "serve.log"
-    command = [sys.executable, "-m", "quill.cli", "serve", "--port", "0"]
-    command += ["--workspace", str(workspace), "--token-file", str(tmp / "token")]
-    with log.open("w") as err:
-        proc = subprocess.Popen(
-            command, cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, stderr=err, text=True
-        )
-    try:
-        assert proc.stdout is not None
-        out = ""
-        deadline = time.monotonic() + 90
-        while time.monotonic() < deadline and "token file:" not in out:
-            line = proc.stdout.readline()
-            if not line:
-                break
-            out += line
-        found = re.search(r"chat page:\s+(http://127\.0\.0\.1:(\d+))/\?token=(\S+)", out)
-        assert found, out
-        yield Served(proc, found.group(1), int(found.group(2)), found.group(3), log)
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+    with quill_serve(workspace, env, log, token_file=tmp / "token") as served:
+        yield Served(served.proc, served.base, served.port, served.token, log)
 
 
 def examples(default: int) -> int:

@@ -36,8 +36,8 @@ from hypothesis import strategies as st
 
 from quill.lsp.client import StdioClient, null_answers, quill_lsp_command
 from tests.conftest import clean_environment
+from tests.llama_server import free_port
 
-from .conftest import free_port
 from .fuzz import EXAMPLES, Message, dumps, frames
 
 #: examples of the main test in `make test` (about 20 s on 2 shared cores)

@@ -3,7 +3,13 @@ the cursor; trailing blanks are cut from the prompt and taken off the answer aga
 
 from __future__ import annotations
 
-from quill.context.prompt import completion_prompt
+from quill.context.prompt import CompletionPrompt, completion_prompt
+
+
+def _continue(prefix: str, path: str = "f.py", language: str = "python") -> CompletionPrompt:
+    return completion_prompt(
+        "continuation", None, prefix=prefix, suffix="", context="", path=path, language=language
+    )
 
 
 def test_context_then_the_file_header_then_the_prefix_and_nothing_after_the_cursor() -> None:
@@ -26,85 +32,29 @@ def test_context_then_the_file_header_then_the_prefix_and_nothing_after_the_curs
 
 
 def test_the_comment_marker_follows_the_language() -> None:
-    rendered = completion_prompt(
-        "continuation",
-        None,
-        prefix="let x = 1;\n",
-        suffix="",
-        context="",
-        path="a.ts",
-        language="typescript",
-    )
+    rendered = _continue("let x = 1;\n", "a.ts", "typescript")
     assert rendered.prompt == "// file: a.ts\nlet x = 1;\n"
 
 
 def test_blanks_cut_from_the_prompt_are_taken_off_the_answer() -> None:
-    rendered = completion_prompt(
-        "continuation",
-        None,
-        prefix="def f():\n    ",
-        suffix="",
-        context="",
-        path="f.py",
-        language="python",
-    )
+    rendered = _continue("def f():\n    ", "f.py", "python")
     assert rendered.prompt.endswith("def f():\n") and rendered.healed == "    "
     assert rendered.answer("    return 1") == "return 1"
     assert rendered.answer("  return 1") == "return 1"  # other blanks: the typed ones stay
-    mid_line = completion_prompt(
-        "continuation",
-        None,
-        prefix="x = ",
-        suffix="",
-        context="",
-        path="f.py",
-        language="python",
-    )
+    mid_line = _continue("x = ", "f.py", "python")
     assert mid_line.prompt.endswith("x =") and mid_line.answer(" 42") == "42"
-    plain = completion_prompt(
-        "continuation",
-        None,
-        prefix="x =",
-        suffix="",
-        context="",
-        path="f.py",
-        language="python",
-    )
+    plain = _continue("x =", "f.py", "python")
     assert plain.healed == "" and plain.answer(" 42") == " 42"
 
 
 def test_text_from_the_file_never_fills_placeholders() -> None:
-    rendered = completion_prompt(
-        "continuation",
-        None,
-        prefix="s = '{{context}} {{prefix}}'\n",
-        suffix="",
-        context="",
-        path="f.py",
-        language="python",
-    )
+    rendered = _continue("s = '{{context}} {{prefix}}'\n", "f.py", "python")
     assert rendered.prompt.endswith("s = '{{context}} {{prefix}}'\n")
 
 
 def test_blank_lines_before_the_first_line_of_code_are_dropped_at_a_line_start() -> None:
-    at_start = completion_prompt(
-        "continuation",
-        None,
-        prefix="def f():\n    ",
-        suffix="",
-        context="",
-        path="f.py",
-        language="python",
-    )
+    at_start = _continue("def f():\n    ", "f.py", "python")
     assert at_start.line_start
     assert at_start.answer("\n\n    return 1") == "return 1"
-    mid_line = completion_prompt(
-        "continuation",
-        None,
-        prefix="x = ",
-        suffix="",
-        context="",
-        path="f.py",
-        language="python",
-    )
+    mid_line = _continue("x = ", "f.py", "python")
     assert not mid_line.line_start and mid_line.answer("\n1") == "\n1"
