@@ -85,6 +85,17 @@ def weights_for(source: Path, target: str | None, cache_dir: Path | None = None)
     return out
 
 
+def _quiet() -> None:
+    """Keep llama.cpp's per-tensor listing out of the server's log (errors still show), as
+    loading a model with ``verbose=False`` does."""
+    try:
+        from llama_cpp._logger import set_verbose
+
+        set_verbose(False)
+    except (ImportError, AttributeError):  # another llama-cpp-python layout: only noise
+        log.debug("cannot quiet llama.cpp's log", exc_info=True)
+
+
 def _convert(source: Path, out: Path, target: str) -> None:
     import llama_cpp  # heavy and optional: only when a conversion is needed
 
@@ -94,6 +105,7 @@ def _convert(source: Path, out: Path, target: str) -> None:
     tmp = Path(tmp_name)
     try:
         llama_cpp.llama_backend_init()
+        _quiet()
         params = llama_cpp.llama_model_quantize_default_params()
         params.ftype = getattr(llama_cpp, _FTYPES[target])
         params.allow_requantize = True
