@@ -51,10 +51,15 @@ from quill.bench.gateway_clients import (
     chat_in_process,
     chat_sessions,
     chunk_text,
-    open_ws,
     question_text,
 )
-from quill.chat.records import Role
+from quill.bench.gateway_history import (
+    PAGE_MESSAGES,
+    fill_history,
+    measure_continue_ws,
+    measure_history_service,
+    measure_history_ws,
+)
 from quill.chat.store import ChatStore
 from quill.gateway.runner import start_gateway
 from quill.models.base import ChatMessage, GenerationOptions, ModelHealth, ModelProvider
@@ -72,8 +77,6 @@ __all__ = [
 
 TARGET_OVERHEAD_P99_MS = 1.0
 TARGET_OPEN_MS = 50.0
-#: how many messages the chat page asks for when it opens a session
-PAGE_MESSAGES = 200
 #: the most one ``history`` request returns
 MAX_PAGE = 1000
 MODEL = "bench"
@@ -173,89 +176,6 @@ async def _direct(app: Quill, session: int, chunks: int, limit_s: float) -> Sess
     return run
 
 
-def _timings(values: Sequence[float], count: int) -> dict[str, Any]:
-    return {
-        "firstMs": round(values[0], 3) if values else None,
-        "p50Ms": percentile(values, 50),
-        "p99Ms": percentile(values, 99),
-        "maxMs": percentile(values, 100),
-        "repeats": len(values),
-        "messages": count,
-    }
-
-
-async def measure_history_ws(
-    url: str, token: str, session_id: str, *, limit: int = PAGE_MESSAGES, repeats: int = 20
-) -> dict[str, Any]:
-    """Open ``session_id`` over the WebSocket as the chat page does (a ``history`` request
-    for the last ``limit`` messages), ``repeats`` times; ms from send to parsed answer."""
-    values: list[float] = []
-    count = 0
-    async with await open_ws(url, token) as ws:
-        for r in range(repeats):
-            request = {"v": 1, "type": "history", "id": f"h{r}", "session": session_id}
-            started = time.monotonic()
-            await ws.send(json.dumps({**request, "limit": limit}))
-            frame = json.loads(await asyncio.wait_for(ws.recv(), 60))
-            values.append((time.monotonic() - started) * 1000)
-            if frame.get("type") != "done":
-                why = f"{frame.get('code', frame.get('type'))}: {frame.get('message', '')}"
-                return {"available": False, "why": why}
-            count = len(frame["result"]["messages"])
-    return {"available": True, **_timings(values, count)}
-
-
-async def measure_continue_ws(
-    url: str, token: str, session_id: str, session: int
-) -> dict[str, Any]:
-    """One more turn in ``session_id`` over the WebSocket (its history trimmed to the budget
-    first): ms from send to the first chunk and to ``done``."""
-    request = {"v": 1, "type": "chat", "id": "more", "message": question_text(session)}
-    first: float | None = None
-    async with await open_ws(url, token) as ws:
-        started = time.monotonic()
-        await ws.send(json.dumps({**request, "session": session_id}))
-        while True:
-            frame = json.loads(await asyncio.wait_for(ws.recv(), 120))
-            if frame.get("type") == "chunk" and first is None:
-                first = (time.monotonic() - started) * 1000
-            elif frame.get("type") != "chunk":
-                break
-    done = (time.monotonic() - started) * 1000
-    return {
-        "ok": frame.get("type") == "done" and not frame.get("cancelled"),
-        "firstChunkMs": round(first, 3) if first is not None else None,
-        "doneMs": round(done, 3),
-    }
-
-
-async def measure_history_service(
-    app: Quill, session_id: str, *, limit: int = PAGE_MESSAGES, repeats: int = 20
-) -> dict[str, Any]:
-    """The same page through ``app.chat`` without the gateway (session, then its messages,
-    as the gateway's handler asks for them)."""
-    values: list[float] = []
-    count = 0
-    for _ in range(repeats):
-        started = time.monotonic()
-        await app.chat.session(session_id)
-        messages = await app.chat.history(session_id, limit=limit)
-        [m.to_json(thinking=False) for m in messages]
-        values.append((time.monotonic() - started) * 1000)
-        count = len(messages)
-    return _timings(values, count)
-
-
-def _fill_history(store: ChatStore, messages: int) -> str:
-    session = store.create_session("A long conversation", now=1.0)
-    filler = "with a sentence or two of ordinary length about the code under discussion"
-    for k in range(messages):
-        role: Role = "user" if k % 2 == 0 else "assistant"
-        text = f"Message {k} of the long conversation, {filler} ({k * 7919 % 10007})."
-        store.add_message(session.id, role, text, tokens=len(text) // 4, now=2.0 + k)
-    return session.id
-
-
 def _app(folder: Path, model: FixedAnswerProvider) -> Quill:
     options = {
         "endpoint": None,
@@ -290,7 +210,7 @@ async def run_gateway_benchmark(
         app = _app(Path(tmp), model)
         try:
             filled = time.monotonic()
-            long_session = await asyncio.to_thread(_fill_history, app.chat.store, history)
+            long_session = await asyncio.to_thread(fill_history, app.chat.store, history)
             fill_s = time.monotonic() - filled
             cpu = time.process_time()
             direct_runs = await asyncio.gather(
