@@ -92,8 +92,12 @@ try {
   await page.fill("#message", "Thanks. Say ok.");
   await page.click("#send");
   await page.waitForFunction(() => document.querySelectorAll(".msg.user").length === 3 && document.getElementById("send").disabled === false, null, { timeout: 120000 });
+  // The list reloads after the answer, asynchronously: wait for it rather than read it at once.
+  const continued = await page
+    .waitForFunction(() => (document.querySelector("#sessions li.current")?.textContent ?? "").includes("6 messages"), null, { timeout: 15000 })
+    .then(() => true, () => false);
   seen.continued = await page.$eval("#sessions li.current", (li) => li.textContent);
-  check(seen.continued.includes("6 messages"), `the question did not continue the session: ${seen.continued}`);
+  check(continued, `the question did not continue the session: ${seen.continued}`);
 
   check(errors.length === 0, `errors on the page: ${errors.join("; ")}`);
   console.log(JSON.stringify({ ok: true, ...seen }));
