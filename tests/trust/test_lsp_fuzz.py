@@ -106,6 +106,7 @@ class Fuzzed:
         ]
         counter = itertools.count(10_000_000)
         self.ids = st.just(0).map(lambda _: next(counter))
+        self.batches: st.SearchStrategy[list[tuple[bytes, Message | None]]] | None = None
         #: fresh request ids sent, each with the start of its frame
         self.tracked: dict[int, bytes] = {}
         self.recent: list[bytes] = []
@@ -214,7 +215,11 @@ class Fuzzed:
 
 
 def batches(fz: Fuzzed) -> st.SearchStrategy[list[tuple[bytes, Message | None]]]:
-    return st.lists(frames(fz.uris, fz.ids, MAX_BODY), min_size=1, max_size=8)
+    """The frames of one example. Built once per server: Hypothesis reads the source of every
+    new recursive strategy, which would otherwise cost more than the example itself."""
+    if fz.batches is None:
+        fz.batches = st.lists(frames(fz.uris, fz.ids, MAX_BODY), min_size=1, max_size=8)
+    return fz.batches
 
 
 FUZZ = settings(
