@@ -12,8 +12,8 @@ type-confused, wrong versions and ids), text that is not JSON, binary frames and
 the size limit, on one connection; after every example a ``ping`` gets its ``pong`` (the
 connection keeps serving), and at the end a ``sessions`` request is answered.
 
-Afterwards the server is alive and its resident memory has not grown past a bound (``quill
-serve`` reports no task count, so only memory is measured).
+Afterwards the server is alive, its asyncio task count (from ``/health``) is back to its level
+after the warm-up, and its resident memory has not grown past a bound.
 
 ``make test`` runs a small sample; a long run::
 
@@ -50,6 +50,8 @@ DEFAULT_WS_EXAMPLES = 60
 WS_PACE = 0.06
 RSS_SLACK_BYTES = 48 << 20
 RSS_SLACK_RATIO = 0.25
+#: tasks may exceed the warm-up's count by this many (a connection still closing)
+TASK_SLACK = 3
 MODEL_ROUTES = ("/v1/chat/completions", "/v1/completions", "/context")
 ROUTES = (
     "/",
@@ -99,6 +101,20 @@ class Served:
             if line.startswith("VmRSS:"):
                 return int(line.split()[1]) * 1024
         raise AssertionError("no VmRSS")
+
+    def tasks(self) -> int:
+        """The server's asyncio tasks, as ``/health`` reports them."""
+        with httpx.Client(timeout=30) as client:
+            r = client.get(f"{self.base}/health", headers=self.auth)
+        assert r.status_code == 200, (r.status_code, r.text[:300])
+        return int(r.json()["status"]["process"]["tasks"])
+
+    def settled_tasks(self, bound: int, wait_s: float = 10.0) -> int:
+        """The task count once it is at most ``bound``, or as it stands after ``wait_s``."""
+        deadline = time.monotonic() + wait_s
+        while (tasks := self.tasks()) > bound and time.monotonic() < deadline:
+            time.sleep(0.2)
+        return tasks
 
     def log_tail(self) -> str:
         return "\n".join(self.log.read_text(errors="replace").splitlines()[-20:])
@@ -251,16 +267,19 @@ def test_fuzz_http_routes(served: Served) -> None:
     # warm-up: what loads on first use (detect-secrets, the token counter) is not a leak
     settings(FUZZ, max_examples=30)(given(case=http_cases(served))(one))()
     base_rss = served.rss()
+    base_tasks = served.settled_tasks(0, wait_s=2.0)
     settings(FUZZ, max_examples=examples(DEFAULT_HTTP_EXAMPLES))(
         given(case=http_cases(served))(one)
     )()
     _raw_garbage(served)
     served.check_alive()
     rss = served.rss()
+    tasks = served.settled_tasks(base_tasks + TASK_SLACK)
     print(
         f"\ngateway HTTP fuzz: statuses {dict(sorted(seen.items()))}; "
-        f"RSS {base_rss >> 20} -> {rss >> 20} MiB"
+        f"tasks {base_tasks} -> {tasks}; RSS {base_rss >> 20} -> {rss >> 20} MiB"
     )
+    assert tasks <= base_tasks + TASK_SLACK, f"tasks grew from {base_tasks} to {tasks}"
     assert rss <= base_rss * (1 + RSS_SLACK_RATIO) + RSS_SLACK_BYTES
 
 
@@ -316,7 +335,9 @@ def ws_frame(draw: st.DrawFn) -> str | bytes:
     if shape == 0:
         return draw(st.binary(max_size=200))
     if shape == 1:
-        return draw(st.one_of(texts, st.sampled_from(["{", "[]", "null", '{"v":1'])))
+        text = draw(st.one_of(texts, st.sampled_from(["{", "[]", "null", '{"v":1'])))
+        # a text frame is UTF-8: a lone surrogate cannot be sent as one
+        return text.encode("utf-8", "replace").decode("utf-8")
     if shape == 2:
         return json.dumps(draw(json_values))
     if shape == 3:
@@ -378,6 +399,7 @@ def test_fuzz_websocket(served: Served) -> None:
         batches = st.lists(ws_frame(), min_size=1, max_size=4)
         settings(FUZZ, max_examples=20)(given(batch=batches)(one))()
         base_rss = served.rss()
+        base_tasks = served.tasks()  # this connection's own tasks included
         settings(FUZZ, max_examples=examples(DEFAULT_WS_EXAMPLES))(given(batch=batches)(one))()
         ws.send(json.dumps({"v": 1, "type": "sessions", "id": "final"}))
         deadline = time.monotonic() + 30
@@ -389,8 +411,10 @@ def test_fuzz_websocket(served: Served) -> None:
                 break
     served.check_alive()
     rss = served.rss()
+    tasks = served.settled_tasks(base_tasks)  # the connection has closed since
     print(
-        f"\ngateway WebSocket fuzz: errors {dict(sorted(codes.items()))}; RSS "
-        f"{base_rss >> 20} -> {rss >> 20} MiB"
+        f"\ngateway WebSocket fuzz: errors {dict(sorted(codes.items()))}; tasks "
+        f"{base_tasks} -> {tasks}; RSS {base_rss >> 20} -> {rss >> 20} MiB"
     )
+    assert tasks <= base_tasks, f"tasks grew from {base_tasks} to {tasks}"
     assert rss <= base_rss * (1 + RSS_SLACK_RATIO) + RSS_SLACK_BYTES
