@@ -274,3 +274,20 @@ def test_notifications_sent_with_an_id_and_odd_ids_are_answered(
     odd = client.wait_for(lambda m: m.get("id") is None and "error" in m)
     assert odd["error"]["code"] == -32600
     assert "result" in client.response(client.call("quill/status"))  # still serving
+
+
+def test_a_null_method_is_refused_and_a_stray_response_gets_no_answer(
+    client: RawLspClient, workspace: Path
+) -> None:
+    client.initialize(root=workspace)
+    client.send({"jsonrpc": "2.0", "id": 911, "method": None, "params": []})
+    refused = client.response(911)
+    assert refused["error"]["code"] == -32600, refused
+    client.send({"jsonrpc": "2.0", "id": 0.5, "method": None})
+    odd = client.wait_for(lambda m: m.get("id") is None and "error" in m)
+    assert odd["error"]["code"] == -32600, odd
+    # a response to a request the server never sent: nothing comes back for it
+    client.send({"jsonrpc": "2.0", "id": 912, "result": {"x": 1}})
+    status = client.call("quill/status")
+    assert "result" in client.response(status)
+    assert not [m for m in client.received if m.get("id") == 912]

@@ -64,6 +64,16 @@ def _params_fields(method: str) -> list[str]:
 
 
 LSP_METHODS = tuple(sorted(m for m in types.METHOD_TO_TYPES if m not in LIFECYCLE))
+#: what an editor sends all day: drawn as often as all the other LSP methods together
+DOCUMENT_METHODS = (
+    "textDocument/didOpen",
+    "textDocument/didChange",
+    "textDocument/didClose",
+    "textDocument/completion",
+    "textDocument/inlineCompletion",
+    "textDocument/codeAction",
+    "textDocument/documentSymbol",
+)
 FIELDS = {m: _params_fields(m) for m in (*LSP_METHODS, *QUILL_METHODS)}
 FIELDS["quill/ask"] = ["question", "uri", "position"]
 FIELDS["quill/chat"] = ["message", "sessionId", "uri", "position", "selection"]
@@ -171,7 +181,10 @@ def messages(uris: list[str], ids: st.SearchStrategy[int]) -> st.SearchStrategy[
     """JSON-RPC messages from the LSP shapes, with missing, extra and type-confused parts."""
     values = lsp_values(uris)
     methods = st.one_of(
-        st.sampled_from(LSP_METHODS), st.sampled_from(QUILL_METHODS), st.text(max_size=30)
+        st.sampled_from(DOCUMENT_METHODS),
+        st.sampled_from(LSP_METHODS),
+        st.sampled_from(QUILL_METHODS),
+        st.text(max_size=30),
     )
 
     @st.composite
@@ -183,7 +196,7 @@ def messages(uris: list[str], ids: st.SearchStrategy[int]) -> st.SearchStrategy[
         if shape < 6 and fields:  # the method's own fields, some missing, some confused
             params = {}
             for name in fields:
-                if draw(st.booleans()):
+                if draw(st.integers(0, 3)) > 0:  # each field there three times in four
                     params[name] = draw(maybe(values.get(name, json_values)))
             if draw(st.integers(0, 4)) == 0:
                 params[draw(st.text(max_size=8))] = draw(json_values)

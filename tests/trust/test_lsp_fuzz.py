@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import itertools
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -38,10 +38,12 @@ from quill.lsp.client import StdioClient, null_answers, quill_lsp_command
 from tests.conftest import clean_environment
 from tests.llama_server import free_port
 
-from .fuzz import EXAMPLES, Message, dumps, frames
+from .fuzz import EXAMPLES, Message, dumps, framed, frames
 
 #: examples of the main test in `make test` (about 20 s on 2 shared cores)
 DEFAULT_EXAMPLES = 250
+#: examples per Hypothesis run in a long run
+ROUND = 2_000
 MAX_BODY = 1 << 21  # lsp.maxMessageBytes for the fuzzed server: 2 MiB
 #: how long a normal request may take after an example
 SYNC_TIMEOUT = 20.0
@@ -109,6 +111,14 @@ class Fuzzed:
         self.batches: st.SearchStrategy[list[tuple[bytes, Message | None]]] | None = None
         #: fresh request ids sent, each with the start of its frame
         self.tracked: dict[int, bytes] = {}
+        #: what :meth:`fold` took from the client: answers per id, error codes, -32603s
+        self.answer_counts: dict[int, int] = {}
+        self.error_counts: dict[int, int] = {}
+        self.internal: list[bytes] = []
+        #: the last frame sent with each integer id that is not fresh (reused, 0, 1, -1)
+        self.reused: dict[int, bytes] = {}
+        #: every document URI opened (a string in a didOpen), to close them all at the end
+        self.opened: set[str] = set()
         self.recent: list[bytes] = []
         self.frames = 0
 
@@ -144,10 +154,36 @@ class Fuzzed:
     def send(self, batch: list[tuple[bytes, Message | None]]) -> None:
         for data, message in batch:
             if message is not None and message.tracked_id is not None:
-                self.tracked[message.tracked_id] = dumps(message.value)[:400]
+                body = dumps(message.value)
+                # over the size limit, the server discards the body unread: it cannot know
+                # the id, so it answers with a null one
+                if len(body) <= MAX_BODY:
+                    self.tracked[message.tracked_id] = data[:120] + b" ... " + body[:300]
+            elif message is not None and isinstance(message.value, dict):
+                key = message.value.get("id")
+                if isinstance(key, int) and not isinstance(key, bool):
+                    self.reused[key] = data[:120] + b" ... " + dumps(message.value)[:300]
+            if message is not None:
+                uri = _opened_uri(message.value)
+                if uri is not None:
+                    self.opened.add(uri)
             self.recent = [*self.recent[-20:], data[:300]]
             self.frames += 1
             self.client._write(data)
+
+    def close_opened(self) -> None:
+        """``didClose`` every document the fuzzing opened: what the server still holds
+        afterwards is what it kept on its own."""
+        for uri in sorted(self.opened):
+            body = dumps(
+                {
+                    "jsonrpc": "2.0",
+                    "method": "textDocument/didClose",
+                    "params": {"textDocument": {"uri": uri}},
+                }
+            )
+            self.client._write(framed(body))
+        self.opened.clear()
 
     def explain(self) -> str:
         sent = "\n".join(repr(d) for d in self.recent[-8:])
@@ -168,14 +204,30 @@ class Fuzzed:
         codes = {"not initialized": -32002, "shutting down": -32600}
         assert reply.get("error", {}).get("code") == codes[expect], (reply, self.explain())
 
-    def answers(self) -> dict[Any, int]:
-        counts: dict[Any, int] = {}
-        for m in list(self.client.received):
-            if "method" not in m and ("result" in m or "error" in m):
-                key = m.get("id")
-                if isinstance(key, int):
-                    counts[key] = counts.get(key, 0) + 1
-        return counts
+    def fold(self) -> None:
+        """Count the messages received so far and let the client forget them (a long run
+        would otherwise hold every answer in memory)."""
+        for m in self.client.take_received():
+            if "method" in m or not ("result" in m or "error" in m):
+                continue
+            key = m.get("id")
+            if isinstance(key, int):
+                self.answer_counts[key] = self.answer_counts.get(key, 0) + 1
+            error = m.get("error")
+            if isinstance(error, dict):
+                code = error.get("code")
+                if isinstance(code, int):
+                    self.error_counts[code] = self.error_counts.get(code, 0) + 1
+                if code == -32603:
+                    self.internal.append(
+                        self.tracked.get(key) or self.reused.get(key, b"?")
+                        if isinstance(key, int)
+                        else repr(m).encode()
+                    )
+
+    def answers(self) -> dict[int, int]:
+        self.fold()
+        return self.answer_counts
 
     def check_every_request_answered_once(self, timeout: float = 60.0) -> None:
         deadline = time.monotonic() + timeout
@@ -192,20 +244,13 @@ class Fuzzed:
         assert not twice, f"requests answered more than once: {twice[:5]}"
 
     def errors(self) -> dict[int, int]:
-        codes: dict[int, int] = {}
-        for m in list(self.client.received):
-            error = m.get("error")
-            if "method" not in m and isinstance(error, dict):
-                codes[error.get("code")] = codes.get(error.get("code"), 0) + 1
-        return dict(sorted(codes.items()))
+        self.fold()
+        return dict(sorted(self.error_counts.items()))
 
     def internal_errors(self) -> list[bytes]:
         """The requests answered with -32603: a handler raised on what it was given."""
-        return [
-            self.tracked.get(m["id"], b"?") if isinstance(m.get("id"), int) else repr(m).encode()
-            for m in list(self.client.received)
-            if "method" not in m and (m.get("error") or {}).get("code") == -32603
-        ]
+        self.fold()
+        return self.internal
 
     def _requests(self, ids: list[int]) -> list[bytes]:
         return [self.tracked[i] for i in ids]
@@ -231,6 +276,17 @@ FUZZ = settings(
 )
 
 
+def in_rounds(fz: Fuzzed, test: Callable[[st.DataObject], None], total: int) -> None:
+    """Run ``test`` on ``total`` examples, in Hypothesis runs of at most :data:`ROUND`
+    (a run keeps every choice it made in memory), all against the one server of ``fz``."""
+    left = total
+    while left > 0:
+        n = min(ROUND, left)
+        settings(FUZZ, max_examples=n)(given(data=st.data())(test))()
+        fz.fold()
+        left -= n
+
+
 @pytest.fixture
 def fuzzed(tmp_path: Path) -> Iterator[Fuzzed]:
     fz = Fuzzed(tmp_path)
@@ -243,18 +299,26 @@ def fuzzed(tmp_path: Path) -> Iterator[Fuzzed]:
 def test_fuzz_before_initialize(fuzzed: Fuzzed) -> None:
     """Anything before ``initialize`` gets -32002 (requests) or nothing (notifications)."""
 
-    @settings(FUZZ, max_examples=examples(0.1))
-    @given(data=st.data())
     def run(data: st.DataObject) -> None:
         batch = data.draw(batches(fuzzed))
         batch = [(d, m) for d, m in batch if not _is_initialize(m)]
         fuzzed.send(batch)
         fuzzed.check_in_step("not initialized")
 
-    run()
+    in_rounds(fuzzed, run, examples(0.1))
     fuzzed.check_every_request_answered_once()
     fuzzed.initialize()  # and then the session starts as usual
     assert fuzzed.client.proc.poll() is None
+
+
+def _opened_uri(value: Any) -> str | None:
+    """The URI a ``textDocument/didOpen`` message names, when it names one."""
+    if not isinstance(value, dict) or value.get("method") != "textDocument/didOpen":
+        return None
+    params = value.get("params")
+    document = params.get("textDocument") if isinstance(params, dict) else None
+    uri = document.get("uri") if isinstance(document, dict) else None
+    return uri if isinstance(uri, str) else None
 
 
 def _is_initialize(message: Message | None) -> bool:
@@ -281,13 +345,15 @@ def test_fuzz_after_initialize(fuzzed: Fuzzed) -> None:
     base_tasks = int(fuzzed.status()["process"]["tasks"])
     base_rss = fuzzed.rss()
 
-    @settings(FUZZ, max_examples=examples())
-    @given(data=st.data())
     def run(data: st.DataObject) -> None:
         fuzzed.send(data.draw(batches(fuzzed)))
         fuzzed.check_in_step("symbols")
 
-    run()
+    in_rounds(fuzzed, run, examples())
+    opened = len(fuzzed.opened)
+    open_rss = fuzzed.rss()
+    fuzzed.close_opened()
+    assert fuzzed.symbols() == EXPECTED
     time.sleep(1.0)
     status = fuzzed.status()
     assert status["kind"] in ("Normal", "Warning", "Error"), status
@@ -298,7 +364,8 @@ def test_fuzz_after_initialize(fuzzed: Fuzzed) -> None:
     print(
         f"\nlsp fuzz: {fuzzed.frames} frames, {len(fuzzed.tracked)} requests with fresh ids, "
         f"{fuzzed.errors()} error replies; tasks {base_tasks} -> {tasks}, "
-        f"RSS {base_rss >> 20} -> {rss >> 20} MiB; internal errors for: "
+        f"RSS {base_rss >> 20} -> {open_rss >> 20} MiB with {opened} documents opened, "
+        f"{rss >> 20} MiB once closed; internal errors for: "
         + "\n".join(repr(f) for f in fuzzed.internal_errors()[:6])
     )
     fuzzed.check_every_request_answered_once()
@@ -315,13 +382,11 @@ def test_fuzz_after_shutdown(fuzzed: Fuzzed) -> None:
     fuzzed.initialize()
     assert fuzzed.client.request("shutdown", None) is None
 
-    @settings(FUZZ, max_examples=examples(0.1))
-    @given(data=st.data())
     def run(data: st.DataObject) -> None:
         fuzzed.send(data.draw(batches(fuzzed)))
         fuzzed.check_in_step("shutting down")
 
-    run()
+    in_rounds(fuzzed, run, examples(0.1))
     fuzzed.check_every_request_answered_once()
     fuzzed.client.exiting = True
     fuzzed.client.notify("exit")

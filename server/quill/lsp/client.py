@@ -202,6 +202,13 @@ class StdioClient:
         self.send(message)
         return call
 
+    def take_received(self) -> list[Message]:
+        """Every message received so far, removed from :attr:`received` (a long session
+        would otherwise keep them all)."""
+        with self._cond:
+            taken, self.received = self.received, []
+        return taken
+
     def notify(self, method: str, params: Any = None) -> None:
         """Send a notification (``params`` left out when ``None``)."""
         message: Message = {"jsonrpc": "2.0", "method": method}

@@ -69,6 +69,8 @@ class QuillProtocol(LanguageServerProtocol):
     # ------------------------------------------------------------ lifecycle
 
     def _reply_error(self, msg_id: Any, code: int, message: str) -> None:
+        if isinstance(msg_id, bool) or not isinstance(msg_id, int | str):
+            msg_id = None  # an id of another type is not echoed back
         self._send_data(
             {"jsonrpc": "2.0", "id": msg_id, "error": {"code": code, "message": message}}
         )
@@ -116,8 +118,12 @@ class QuillProtocol(LanguageServerProtocol):
             if has_id or method is not None:
                 self._reply_error(msg_id, INVALID_REQUEST, "not a JSON-RPC 2.0 message")
             return
-        if method is None:  # a response to one of our requests
-            self._handle_structured(raw, msg_id, None)
+        if method is None:
+            if "method" in raw or not ("result" in raw or "error" in raw):
+                if has_id:  # neither a request nor a response
+                    self._reply_error(msg_id, INVALID_REQUEST, "`method` must be a string")
+                return
+            self._handle_structured(raw, None, None)  # a response: never answered
             return
         is_request = has_id
         if has_id and (isinstance(msg_id, bool) or not isinstance(msg_id, int | str | None)):
