@@ -291,3 +291,19 @@ def test_a_null_method_is_refused_and_a_stray_response_gets_no_answer(
     status = client.call("quill/status")
     assert "result" in client.response(status)
     assert not [m for m in client.received if m.get("id") == 912]
+
+
+def test_a_long_string_where_a_list_belongs_is_refused_at_once(
+    client: RawLspClient, workspace: Path
+) -> None:
+    """Each character of the string is a wrong ``Position``: the server must not build an
+    error for each of a million of them (minutes of work and gigabytes) before answering."""
+    client.initialize(root=workspace)
+    uri = (workspace / "hello.py").as_uri()
+    params = {"textDocument": {"uri": uri}, "positions": "x" * 1_000_000}
+    client.send(
+        {"jsonrpc": "2.0", "id": 913, "method": "textDocument/selectionRange", "params": params}
+    )
+    refused = client.response(913, timeout=20)
+    assert refused["error"]["code"] == -32602, refused
+    assert "result" in client.response(client.call("quill/status"))

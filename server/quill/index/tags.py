@@ -25,6 +25,7 @@ from __future__ import annotations
 import logging
 from array import array
 from collections.abc import Sequence
+from typing import Literal
 
 import tree_sitter
 
@@ -84,22 +85,25 @@ def extract_tags(source: bytes, language: str, path: str = "") -> list[Tag]:
     return extract_file(source, language, path).tags
 
 
-# (role capture name, is_definition, kind) per pattern index, per language; False = no role.
-_pattern_roles: dict[str, dict[int, tuple[str, bool, str] | bool]] = {}
+#: (role capture name, is_definition, kind, reference kind code or -1), or False: no role
+Role = tuple[str, bool, str, int] | Literal[False]
+_pattern_roles: dict[str, dict[int, Role]] = {}  # per language, per pattern index
 
 
-def _role_for(language: str, pattern: int, keys: Sequence[str]) -> tuple[str, bool, str] | bool:
-    role: tuple[str, bool, str] | bool = False
+def _role_for(language: str, pattern: int, keys: Sequence[str]) -> Role:
+    role: Role = False
     for cap in keys:
         if cap.startswith("definition."):
-            role = (cap, True, cap[11:])
+            role = (cap, True, cap[11:], -1)
             break
-        if cap.startswith("reference."):
-            role = (cap, False, cap[10:])
+        if cap.startswith("reference.") and cap[10:] in REF_KIND_CODES:
+            role = (cap, False, cap[10:], REF_KIND_CODES[cap[10:]])
             break
     if role is False:
         log.warning(
-            "%s tags query: pattern %d has no @definition/@reference capture", language, pattern
+            "%s tags query: pattern %d has no @definition.* or known @reference.* capture",
+            language,
+            pattern,
         )
     _pattern_roles.setdefault(language, {})[pattern] = role
     return role
@@ -193,30 +197,31 @@ def _collect(
     imports: list[ImportRecord] = []
     imported: set[int] = set()
     lo, hi = keep if keep is not None else (0, len(source) + 1)
+    import_code = REF_KIND_CODES["import"]
     for pattern, caps in matches:
         role = roles.get(pattern)
         if role is None:
             role = _role_for(language, pattern, list(caps))
             roles = _pattern_roles[language]
-        if role is False or role is True:  # no role capture in this pattern
+        if role is False:  # no role capture in this pattern
             continue
         name_nodes = caps.get("name")
         if not name_nodes:
             continue
-        role_name, is_def, kind = role
         name_node = name_nodes[0]
         ns = name_node.start_byte
         if ns < lo or ns >= hi:
             continue
-        if is_def:
+        code = role[3]
+        if code < 0:  # a definition
             old = defs.get(ns)
             if old is not None and old[0] <= pattern:
                 continue
-            ext = caps[role_name][0]
+            ext = caps[role[0]][0]
             scope_nodes = caps.get("scope")
             defs[ns] = (
                 pattern,
-                kind,
+                role[2],
                 name_node,
                 ext.start_byte,
                 ext.end_byte,
@@ -225,7 +230,7 @@ def _collect(
                 _text(source, scope_nodes[0]) if scope_nodes else None,
             )
             continue
-        if kind == "import" and ns not in imported:
+        if code == import_code and ns not in imported:
             imported.add(ns)
             module_nodes = caps.get("module")
             alias_nodes = caps.get("alias")
@@ -240,14 +245,12 @@ def _collect(
             if positions is not None:
                 positions.imports.append(ns)
         old_ref = refs.get(ns)
-        if old_ref is not None and old_ref[0] <= pattern:
-            continue
-        refs[ns] = (pattern, REF_KIND_CODES[kind], name_node)
+        if old_ref is None or old_ref[0] > pattern:
+            refs[ns] = (pattern, code, name_node)
 
     # Walk definitions (by extent start, outer before inner) and references (by name start)
     # together in document order, keeping the stack of enclosing definitions.
     def_items = sorted(defs.values(), key=_def_order)
-    import_code = REF_KIND_CODES["import"]
     # The identifier being defined is not also a use of itself (imports excepted).
     ref_keys = sorted(ns for ns, r in refs.items() if r[1] == import_code or ns not in defs)
 

@@ -60,6 +60,10 @@ class QuillProtocol(LanguageServerProtocol):
 
     def __init__(self, server: Any, converter: Any) -> None:
         self._shutdown_requested = False  # before the base class inspects the attributes
+        # Stop at the first wrong field: collecting every error builds one exception per
+        # element, which for a megabyte string where a list belongs (each character a wrong
+        # Position) takes minutes and gigabytes.
+        converter.detailed_validation = False
         super().__init__(server, converter)
         self.initialize_received = False
         self.exit_code: int | None = None
