@@ -25,7 +25,7 @@ class Status:
     completion: dict[str, object] = field(default_factory=dict)
     #: the local gateway when one runs: {url, port, tokenFile, pageUrl}
     gateway: dict[str, object] | None = None
-    #: the server process: {rssBytes, tasks, threads}
+    #: the server process: {rssBytes, tasks, threads}, and over LSP requestsInFlight
     process: dict[str, int] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, object]:

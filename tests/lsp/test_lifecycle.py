@@ -8,6 +8,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -306,4 +307,48 @@ def test_a_long_string_where_a_list_belongs_is_refused_at_once(
     )
     refused = client.response(913, timeout=20)
     assert refused["error"]["code"] == -32602, refused
+    assert "result" in client.response(client.call("quill/status"))
+
+
+def test_notifications_leave_nothing_behind(client: RawLspClient, workspace: Path) -> None:
+    """Every didChange is handled and then forgotten: none stays filed as in flight (each
+    would keep its future, and a failed one the whole message with its exception)."""
+    client.initialize(root=workspace)
+    uri = (workspace / "hello.py").as_uri()
+    opened = {"uri": uri, "languageId": "python", "version": 1, "text": ""}
+    client.notify("textDocument/didOpen", {"textDocument": opened})
+    for version in range(2, 302):
+        change = {"range": _at(0, version - 2), "text": "x"}
+        client.notify(
+            "textDocument/didChange",
+            {"textDocument": {"uri": uri, "version": version}, "contentChanges": [change]},
+        )
+    # and changes to a document that is not open, which fail inside pygls
+    for n in range(20):
+        missing = (workspace / f"missing{n}.py").as_uri()
+        client.notify(
+            "textDocument/didChange",
+            {"textDocument": {"uri": missing, "version": 2}, "contentChanges": [{"text": "y"}]},
+        )
+    status = client.response(client.call("quill/status"))["result"]
+    assert status["process"]["requestsInFlight"] == 1, status["process"]  # the status request
+
+
+def _at(line: int, character: int) -> dict[str, Any]:
+    point = {"line": line, "character": character}
+    return {"start": point, "end": point}
+
+
+def test_an_overlong_document_uri_is_refused(client: RawLspClient, workspace: Path) -> None:
+    client.initialize(root=workspace)
+    uri = (workspace / "hello.py").as_uri() + "x" * 100_000
+    params = {"textDocument": {"uri": uri}, "position": {"line": 0, "character": 0}}
+    client.send(
+        {"jsonrpc": "2.0", "id": 914, "method": "textDocument/completion", "params": params}
+    )
+    refused = client.response(914)
+    assert refused["error"]["code"] == -32602, refused
+    assert "at most" in refused["error"]["message"]
+    opened = {"uri": uri, "languageId": "python", "version": 1, "text": "x = 1\n"}
+    client.notify("textDocument/didOpen", {"textDocument": opened})  # dropped, logged
     assert "result" in client.response(client.call("quill/status"))

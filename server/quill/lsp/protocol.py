@@ -36,6 +36,8 @@ METHOD_NOT_FOUND = -32601
 INVALID_PARAMS = -32602
 SERVER_NOT_INITIALIZED = -32002
 REQUEST_CANCELLED = -32800
+#: the longest document URI accepted: a path at Linux's PATH_MAX, every byte percent-encoded
+MAX_URI_CHARS = 3 * 4096 + 64
 
 
 def read_frames(
@@ -169,6 +171,15 @@ class QuillProtocol(LanguageServerProtocol):
             # Counted from its arrival: editors (Neovim 0.11) may close the pipe without
             # waiting for the reply, and that must still end the process cleanly.
             self._shutdown_requested = True
+        uri = _document_uri(raw.get("params"))
+        if uri is not None and len(uri) > MAX_URI_CHARS:
+            # no file has such a name; and the standard library keeps the last URIs it split
+            log.warning("%s: refused a document URI of %d characters", method, len(uri))
+            if is_request:
+                self._reply_error(
+                    msg_id, INVALID_PARAMS, f"document URIs are at most {MAX_URI_CHARS} characters"
+                )
+            return
         self._handle_structured(raw, msg_id if is_request else None, method)
 
     def _handle_structured(self, raw: dict[str, Any], msg_id: Any, method: str | None) -> None:
@@ -188,6 +199,18 @@ class QuillProtocol(LanguageServerProtocol):
             log.exception("failed to handle %s", method)
             if msg_id is not None:
                 self._reply_error(msg_id, -32603, f"internal error handling {method}")
+
+    def _check_handler_result(self, future: Any) -> None:
+        """A notification's handler finished. pygls files the future of every notification
+        it runs as a coroutine, a thread or a generator (``didOpen``, ``didChange``,
+        ``didClose`` among them) under a fresh id that nothing removes: each keystroke would
+        keep one, and a failed one its exception with the whole message it was handling."""
+        try:
+            super()._check_handler_result(future)
+        finally:
+            futures = self._request_futures
+            for key in [k for k, f in futures.items() if f is future]:
+                del futures[key]
 
     def handle_frame(self, frame: Frame) -> None:
         if frame.error is not None:
@@ -283,3 +306,12 @@ def _is_notification(method: str) -> bool:
         return True
     known = types.METHOD_TO_TYPES.get(method)
     return known is not None and known[1] is None
+
+
+def _document_uri(params: Any) -> str | None:
+    """The document URI a message names (``textDocument.uri`` or ``uri``), if any."""
+    if not isinstance(params, dict):
+        return None
+    document = params.get("textDocument")
+    uri = document.get("uri") if isinstance(document, dict) else params.get("uri")
+    return uri if isinstance(uri, str) else None

@@ -218,7 +218,10 @@ def create_server(sources: SettingsSources | None = None) -> QuillLanguageServer
 
     @server.feature(STATUS_REQUEST)
     async def on_status(ls: QuillLanguageServer, params: Any) -> dict[str, object]:
-        return ls.app.status().to_json()
+        status = ls.app.status()
+        # requests being handled, this one included (notifications are never kept)
+        status.process["requestsInFlight"] = len(ls.protocol._request_futures)
+        return status.to_json()
 
     @server.feature(ASK_REQUEST)
     async def on_ask(ls: QuillLanguageServer, params: Any) -> dict[str, object]:
