@@ -231,6 +231,87 @@ def messages(uris: list[str], ids: st.SearchStrategy[int]) -> st.SearchStrategy[
     return build()
 
 
+def editing(uris: list[str], ids: st.SearchStrategy[int]) -> st.SearchStrategy[Message]:
+    """What an editor sends while someone types, every field present and of the right type:
+    opens, ranged and whole changes, closes and the requests made at a position, on the
+    known URIs, with ranges near (and past) the start of the text and text with line breaks,
+    tabs, characters beyond UTF-16's first plane and combining marks."""
+    uri = st.sampled_from(uris)
+    small = st.integers(0, 6)
+    position = st.fixed_dictionaries({"line": small, "character": st.integers(0, 24)})
+    range_ = st.fixed_dictionaries({"start": position, "end": position})
+    pieces = [*"abc xyz_(){}[]:.,=+-*/#'\"\n\r\t", "\r\n", "😀", "é", "e\u0301"]
+    code = st.lists(st.sampled_from(pieces), max_size=30).map("".join)
+    version = st.integers(1, 1_000)
+
+    def document(u: str, v: int) -> dict[str, Any]:
+        return {"uri": u, "version": v}
+
+    opened = st.builds(
+        lambda u, text, lang: {
+            "method": "textDocument/didOpen",
+            "params": {"textDocument": {"uri": u, "languageId": lang, "version": 1, "text": text}},
+        },
+        uri,
+        code,
+        st.sampled_from(["python", "rust", "typescript", "plaintext"]),
+    )
+    changed = st.builds(
+        lambda u, v, changes: {
+            "method": "textDocument/didChange",
+            "params": {"textDocument": document(u, v), "contentChanges": changes},
+        },
+        uri,
+        version,
+        st.lists(
+            st.one_of(
+                st.fixed_dictionaries({"range": range_, "text": code}),
+                st.fixed_dictionaries({"text": code}),
+            ),
+            min_size=1,
+            max_size=3,
+        ),
+    )
+    closed = st.builds(
+        lambda u: {"method": "textDocument/didClose", "params": {"textDocument": {"uri": u}}},
+        uri,
+    )
+    at_position = st.builds(
+        lambda method, u, pos, i: {
+            "method": method,
+            "id": i,
+            "params": {"textDocument": {"uri": u}, "position": pos},
+        },
+        st.sampled_from(["textDocument/completion", "textDocument/hover"]),
+        uri,
+        position,
+        ids,
+    )
+    inline = st.builds(
+        lambda u, pos, i: {
+            "method": "textDocument/inlineCompletion",
+            "id": i,
+            "params": {"textDocument": {"uri": u}, "position": pos, "context": {"triggerKind": 2}},
+        },
+        uri,
+        position,
+        ids,
+    )
+    actions = st.builds(
+        lambda u, r, i: {
+            "method": "textDocument/codeAction",
+            "id": i,
+            "params": {"textDocument": {"uri": u}, "range": r, "context": {"diagnostics": []}},
+        },
+        uri,
+        range_,
+        ids,
+    )
+    return st.one_of(opened, changed, changed, changed, closed, at_position, inline, actions).map(
+        lambda body: Message({"jsonrpc": "2.0", **body}, body.get("id"))
+    )
+
+
 # ---------------------------------------------------------------------- frames
 
 
@@ -251,6 +332,7 @@ def frames(
 ) -> st.SearchStrategy[tuple[bytes, Message | None]]:
     """One frame on the wire, and the message in it when the server can read one."""
     well_formed = messages(uris, ids).map(lambda m: (framed(dumps(m.value)), m))
+    typing = editing(uris, ids).map(lambda m: (framed(dumps(m.value)), m))
     odd_headers = st.sampled_from(
         [
             b"Content-Length: %d\r\n"
@@ -310,6 +392,8 @@ def frames(
         well_formed,
         well_formed,
         well_formed,
+        typing,
+        typing,
         odd_framing,
         no_length,
         not_json,

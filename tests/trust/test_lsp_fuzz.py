@@ -369,6 +369,8 @@ def test_fuzz_after_initialize(fuzzed: Fuzzed) -> None:
         + "\n".join(repr(f) for f in fuzzed.internal_errors()[:6])
     )
     fuzzed.check_every_request_answered_once()
+    # -32603: a handler raised on what it was given, instead of refusing it with a reason
+    assert not fuzzed.internal_errors(), fuzzed.internal_errors()[:6]
     assert tasks <= base_tasks + TASK_SLACK, f"tasks grew from {base_tasks} to {tasks}"
     bound = base_rss * (1 + RSS_SLACK_RATIO) + RSS_SLACK_BYTES
     assert rss <= bound, f"RSS grew from {base_rss >> 20} MiB to {rss >> 20} MiB"
