@@ -276,40 +276,30 @@ def editing(uris: list[str], ids: st.SearchStrategy[int]) -> st.SearchStrategy[M
         lambda u: {"method": "textDocument/didClose", "params": {"textDocument": {"uri": u}}},
         uri,
     )
-    at_position = st.builds(
-        lambda method, u, pos, i: {
-            "method": method,
-            "id": i,
-            "params": {"textDocument": {"uri": u}, "position": pos},
-        },
-        st.sampled_from(["textDocument/completion", "textDocument/hover"]),
-        uri,
-        position,
-        ids,
+
+    def request(
+        method: str, where: str, at: st.SearchStrategy[Any], **extra: Any
+    ) -> st.SearchStrategy[dict[str, Any]]:
+        return st.builds(
+            lambda u, w, i: {
+                "method": method,
+                "id": i,
+                "params": {"textDocument": {"uri": u}, where: w, **extra},
+            },
+            uri,
+            at,
+            ids,
+        )
+
+    completion = request("textDocument/completion", "position", position)
+    hover = request("textDocument/hover", "position", position)
+    inline = request(
+        "textDocument/inlineCompletion", "position", position, context={"triggerKind": 2}
     )
-    inline = st.builds(
-        lambda u, pos, i: {
-            "method": "textDocument/inlineCompletion",
-            "id": i,
-            "params": {"textDocument": {"uri": u}, "position": pos, "context": {"triggerKind": 2}},
-        },
-        uri,
-        position,
-        ids,
-    )
-    actions = st.builds(
-        lambda u, r, i: {
-            "method": "textDocument/codeAction",
-            "id": i,
-            "params": {"textDocument": {"uri": u}, "range": r, "context": {"diagnostics": []}},
-        },
-        uri,
-        range_,
-        ids,
-    )
-    return st.one_of(opened, changed, changed, changed, closed, at_position, inline, actions).map(
-        lambda body: Message({"jsonrpc": "2.0", **body}, body.get("id"))
-    )
+    actions = request("textDocument/codeAction", "range", range_, context={"diagnostics": []})
+    return st.one_of(
+        opened, changed, changed, changed, closed, completion, hover, inline, actions
+    ).map(lambda body: Message({"jsonrpc": "2.0", **body}, body.get("id")))
 
 
 # ---------------------------------------------------------------------- frames
