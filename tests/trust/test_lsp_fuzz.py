@@ -50,6 +50,8 @@ SYNC_TIMEOUT = 20.0
 #: resident memory may grow this much past its level after the warm-up
 RSS_SLACK_BYTES = 48 << 20
 RSS_SLACK_RATIO = 0.25
+#: an example after which the server's RSS grew this much is reported
+RSS_JUMP_BYTES = 4 << 20
 #: tasks may exceed the warm-up's count by this many (a debounce or status timer in flight)
 TASK_SLACK = 3
 
@@ -345,9 +347,17 @@ def test_fuzz_after_initialize(fuzzed: Fuzzed) -> None:
     base_tasks = int(fuzzed.status()["process"]["tasks"])
     base_rss = fuzzed.rss()
 
+    last_rss = [base_rss]
+    jumps: list[tuple[int, list[bytes]]] = []
+
     def run(data: st.DataObject) -> None:
-        fuzzed.send(data.draw(batches(fuzzed)))
+        batch = data.draw(batches(fuzzed))
+        fuzzed.send(batch)
         fuzzed.check_in_step("symbols")
+        rss = fuzzed.rss()
+        if rss - last_rss[0] >= RSS_JUMP_BYTES:  # which frames the memory went to
+            jumps.append((rss - last_rss[0], [d[:200] for d, _ in batch]))
+        last_rss[0] = rss
 
     in_rounds(fuzzed, run, examples())
     opened = len(fuzzed.opened)
@@ -367,6 +377,8 @@ def test_fuzz_after_initialize(fuzzed: Fuzzed) -> None:
         f"RSS {base_rss >> 20} -> {open_rss >> 20} MiB with {opened} documents opened, "
         f"{rss >> 20} MiB once closed; internal errors for: "
         + "\n".join(repr(f) for f in fuzzed.internal_errors()[:6])
+        + f"\n{len(jumps)} examples after which RSS grew by {RSS_JUMP_BYTES >> 20} MiB or more"
+        + "".join(f"\n  +{n >> 20} MiB after {frames!r}" for n, frames in jumps[:8])
     )
     fuzzed.check_every_request_answered_once()
     # -32603: a handler raised on what it was given, instead of refusing it with a reason

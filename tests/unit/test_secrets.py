@@ -382,3 +382,17 @@ def test_unquoted_values_under_token_names_are_redacted(line: str, kept: str) ->
 )
 def test_unquoted_look_alikes_stay(line: str) -> None:
     assert redact_with_count(line) == (line, 0)
+
+
+def test_a_huge_line_is_redacted_and_not_kept() -> None:
+    from quill.safety import secrets
+
+    secrets.clear_cache()
+    key = "AKIA" + "Q7RXM2PLKD9WZB4T"
+    line = "data = '" + "z" * 200_000 + "' # aws " + key
+    redacted = secrets.redact(line)
+    assert key not in redacted
+    assert secrets._redact_long.cache_info().currsize == 0  # scanned, not cached
+    medium = "blob = '" + "y" * 5_000 + "'"
+    secrets.redact(medium)
+    assert secrets._redact_long.cache_info().currsize == 1

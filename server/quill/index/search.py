@@ -76,7 +76,7 @@ def match_tier(query: str, name: str) -> int | None:
         return 2
     if q in low:
         return 3
-    if _subsequence(q).search(low) is None:
+    if len(q) > MAX_PATTERN_CHARS or _subsequence(q).search(low) is None:
         return None
     if _word_match(query, name):
         return 4
@@ -88,13 +88,22 @@ def _subsequence(q: str) -> re.Pattern[str]:
     return re.compile(".*?".join(re.escape(ch) for ch in q))
 
 
+#: queries longer than this are not compiled into a pattern (an editor's query is a word or
+#: two; a megabyte one would take minutes to compile and stay in the pattern cache)
+MAX_PATTERN_CHARS = 256
+
+
 def rank_names(query: str, names: Iterable[str], limit: int) -> list[tuple[int, str]]:
     """Matching names as (tier, name), best first, at most ``limit``."""
     q = query.lower()
-    pattern = _subsequence(q)
+    need = len(q)  # every tier matches the query's characters in order: no shorter name can
+    pattern = _subsequence(q) if need <= MAX_PATTERN_CHARS else None
     hits: list[tuple[int, int, str]] = []
     for name in names:
-        if q and pattern.search(name.lower()) is None:
+        low = name.lower()
+        if len(low) < need:
+            continue
+        if q and pattern is not None and pattern.search(low) is None:
             continue
         tier = match_tier(query, name)
         if tier is not None:

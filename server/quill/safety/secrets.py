@@ -54,6 +54,9 @@ _CACHE_LINES = 8192
 #: longer lines (minified code) go to a cache of their own, of _CACHE_LONG_LINES
 _LONG_LINE = 2000
 _CACHE_LONG_LINES = 64
+#: lines longer than this are scanned each time, never kept (64 of them, text and result,
+#: stay under 9 MB; a pasted megabyte line would otherwise stay in memory twice)
+_MAX_CACHED_LINE = 65_536
 
 # ---- private keys: whole blocks, across lines (also inside strings with ``\n`` escapes)
 _PEM_BEGIN = r"-----BEGIN[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----"
@@ -178,7 +181,9 @@ def redact_with_count(text: str) -> tuple[str, int]:
         for index, line in enumerate(lines):
             if len(line) < _MIN_LINE:
                 continue
-            new, found = (_redact_short if len(line) <= _LONG_LINE else _redact_long)(line)
+            n = len(line)
+            scan = _redact_short if n <= _LONG_LINE else _redact_long
+            new, found = (scan if n <= _MAX_CACHED_LINE else _redact_line)(line)
             if found:
                 lines[index] = new
                 count += found

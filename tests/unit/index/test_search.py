@@ -38,3 +38,14 @@ def test_rank_names_orders_by_tier_then_length() -> None:
         "lay_out_things",
     ]
     assert len(rank_names("layout", names, 2)) == 2
+
+
+def test_a_huge_query_is_answered_at_once_and_compiles_no_pattern() -> None:
+    from quill.index.search import _subsequence, rank_names
+
+    names = ["reticulate_splines", "x" * 300, "xy"]
+    before = _subsequence.cache_info().currsize
+    assert rank_names("x" * 300, names, 10) == [(0, "x" * 300)]
+    assert _subsequence.cache_info().currsize == before  # nothing that long was compiled
+    assert rank_names("x" * 1_000_000, names, 10) == []
+    assert [n for _, n in rank_names("rs", names, 10)] == ["reticulate_splines"]
