@@ -305,7 +305,7 @@ def test_a_long_string_where_a_list_belongs_is_refused_at_once(
     client.send(
         {"jsonrpc": "2.0", "id": 913, "method": "textDocument/selectionRange", "params": params}
     )
-    refused = client.response(913, timeout=20)
+    refused = client.response(913)
     assert refused["error"]["code"] == -32602, refused
     assert "result" in client.response(client.call("quill/status"))
 

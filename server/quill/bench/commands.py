@@ -83,12 +83,7 @@ def run_bench(args: argparse.Namespace) -> int:
     if args.bench == "index":
         from quill.bench.index_bench import run_index_bench
 
-        path = args.path
-        if path is None:
-            import sysconfig
-
-            path = Path(sysconfig.get_paths()["stdlib"])
-        return run_index_bench(path, sys.stdout, compare=not args.no_compare)
+        return run_index_bench(args.path, sys.stdout, compare=not args.no_compare)
     if args.bench == "rules":
         from quill.bench.rules_bench import run_rules_bench
 
@@ -141,7 +136,7 @@ def run_bench(args: argparse.Namespace) -> int:
         from quill.bench.completion_bench import run_completion_bench
 
         return run_completion_bench(
-            args.path or Path(__file__).resolve().parent.parent,  # the quill package
+            args.path,
             sys.stdout,
             keystrokes=args.keystrokes,
             seed=args.seed,

@@ -200,17 +200,27 @@ class QuillProtocol(LanguageServerProtocol):
             if msg_id is not None:
                 self._reply_error(msg_id, -32603, f"internal error handling {method}")
 
-    def _check_handler_result(self, future: Any) -> None:
-        """A notification's handler finished. pygls files the future of every notification
-        it runs as a coroutine, a thread or a generator (``didOpen``, ``didChange``,
-        ``didClose`` among them) under a fresh id that nothing removes: each keystroke would
-        keep one, and a failed one its exception with the whole message it was handling."""
-        try:
-            super()._check_handler_result(future)
-        finally:
-            futures = self._request_futures
-            for key in [k for k, f in futures.items() if f is future]:
-                del futures[key]
+    def _execute_handler(
+        self,
+        msg_id: Any,
+        handler: Any,
+        callback: Any,
+        args: tuple[Any, ...] | None = None,
+        kwargs: dict[str, Any] | None = None,
+    ) -> None:
+        """pygls files the future of each handler it runs as a coroutine, a thread or a
+        generator under ``msg_id``, but only a request's reply removes it: a notification's
+        (``didOpen``, ``didChange``, ``didClose``, under a fresh id each) would stay for
+        good, a failed one with its exception and the whole message. Remove it when done."""
+
+        def done(future: Any) -> None:
+            try:
+                callback(future)
+            finally:
+                if self._request_futures.get(msg_id) is future:
+                    del self._request_futures[msg_id]
+
+        super()._execute_handler(msg_id, handler, done, args, kwargs)
 
     def handle_frame(self, frame: Frame) -> None:
         if frame.error is not None:
